@@ -1,0 +1,9 @@
+/** Jest runs in the plain Node environment: tfjs's typed-array checks fail under jsdom's VM context. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  setupFiles: ['<rootDir>/test/setup.ts'],
+  testTimeout: 120000,
+};
