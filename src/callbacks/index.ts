@@ -1,0 +1,8 @@
+export { NwcReinit, nwcReinit, reinitMask, applyReinit, type NwcReinitArgs, type ReinitMask } from './nwc_reinit';
+export {
+  UnlearningStop,
+  unlearningStop,
+  type UnlearningStopArgs,
+  type UnlearningStopReason,
+  type UnlearningStopRecord,
+} from './unlearning_stop';

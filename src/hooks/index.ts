@@ -1,0 +1,18 @@
+export {
+  scorableKernels,
+  findKernel,
+  neuronsOf,
+  type KernelKind,
+  type LayerSelection,
+  type ScorableKernel,
+  type ScorableKernelsOptions,
+} from './scorable_layers';
+export { WeightSnapshot, weightSnapshot, type SnapshotKernel } from './weight_snapshot';
+export { NwcScores, nwcScores, type NwcLayer, type NwcLayerInput, type RankedNeuron } from './nwc';
+export {
+  ActivenessMonitor,
+  activenessMonitor,
+  type ActivenessMonitorArgs,
+  type ActivenessLayerStats,
+  type ActivenessRecord,
+} from './activeness_monitor';

@@ -1,0 +1,191 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { applyReinit, NwcReinit, nwcReinit, reinitMask } from '../../src/callbacks/nwc_reinit';
+import { ConfigError, ModelError } from '../../src/errors';
+import { NwcScores } from '../../src/hooks/nwc';
+import { crossEntropyLoss } from '../../src/losses/cross_entropy';
+import { expectNoLeak } from '../helpers/leak';
+
+// Dense kernel 'h' [3 inputs, 4 units]; element i = row*4 + unit, so unit = i % 4.
+//   unit 0: idx 0,4,8  = .5, .25, .125     -> .875
+//   unit 1: idx 1,5,9  = 0, 0, .0625       -> .0625
+//   unit 2: idx 2,6,10 = .75, .0625, .03125 -> .84375
+//   unit 3: idx 3,7,11 = .03125, .03125, 0 -> .0625 (ties unit 1; unit 1 ranks first)
+const ABS_DELTA = [0.5, 0, 0.75, 0.03125, 0.25, 0, 0.0625, 0.03125, 0.125, 0.0625, 0.03125, 0];
+const scores = (): NwcScores =>
+  new NwcScores([{ layerName: 'h', kind: 'dense', shape: [3, 4], absDelta: Float32Array.from(ABS_DELTA) }]);
+const ones = (m: Uint8Array | undefined): number[] => Array.from(m ?? []).flatMap((v, i) => (v === 1 ? [i] : []));
+
+describe('reinitMask', () => {
+  it('ranking is 0, 2, 1, 3 (tie between units 1 and 3 goes to the lower index)', () => {
+    expect(scores().ranking.map((r) => r.neuron)).toEqual([0, 2, 1, 3]);
+  });
+
+  it('worked example: n = 0.5 selects units 0 and 2; m = 0.5 of their 6 pooled weights -> the 3 largest', () => {
+    const m = reinitMask(scores(), 0.5, 0.5);
+    expect(m.neurons).toBe(2);
+    expect(m.weights).toBe(3);
+    // pooled |delta|: .5 .25 .125 (unit 0), .75 .0625 .03125 (unit 2) -> largest three at idx 2, 0, 4
+    expect(ones(m.layers.get('h'))).toEqual([0, 2, 4]);
+  });
+
+  it('breaks |delta| ties by pool position (ranking order, then kernel order)', () => {
+    // n = .75 -> units 0, 2, 1 (pool of 9); m = .56 -> floor(5.04) = 5: .75, .5, .25, .125, then the first .0625
+    // in the pool, idx 6 (unit 2), ahead of idx 9 (unit 1)
+    const m = reinitMask(scores(), 0.75, 0.56);
+    expect(m.neurons).toBe(3);
+    expect(ones(m.layers.get('h'))).toEqual([0, 2, 4, 6, 8]);
+    // m = 1 takes every weight of units 0, 2, 1 (neuron tie: unit 1 beats unit 3)
+    expect(ones(reinitMask(scores(), 0.75, 1).layers.get('h'))).toEqual([0, 1, 2, 4, 5, 6, 8, 9, 10]);
+  });
+
+  it('fraction 1 pools every weight; the default m = 0.7 zeroes floor(0.7 * 12) = 8 of them', () => {
+    const all = reinitMask(scores(), 1, 1);
+    expect(all.neurons).toBe(4);
+    expect(all.weights).toBe(12);
+    expect(ones(all.layers.get('h'))).toHaveLength(12);
+    const m = reinitMask(scores(), 1);
+    expect(m.weightFraction).toBe(0.7);
+    expect(m.weights).toBe(8);
+    // top 8: .75(2) .5(0) .25(4) .125(8) .0625(6, 9) .03125 at pool positions of idx 10 (unit 2) then 3 (unit 3)
+    expect(ones(m.layers.get('h'))).toEqual([0, 2, 3, 4, 6, 8, 9, 10]);
+  });
+
+  it('a fraction that selects 0 neurons gives an empty mask', () => {
+    for (const f of [0, 0.1, 0.24]) {
+      const m = reinitMask(scores(), f);
+      expect(m).toMatchObject({ neurons: 0, weights: 0 });
+      expect(m.layers.size).toBe(0);
+    }
+  });
+
+  it('counts with floor, guarded against float error (0.29 of 100 neurons is 29)', () => {
+    const s = new NwcScores([
+      { layerName: 'd', kind: 'dense', shape: [1, 100], absDelta: Float32Array.from({ length: 100 }, (_, i) => i) },
+    ]);
+    expect(reinitMask(s, 0.29).neurons).toBe(29);
+  });
+
+  it('rejects fractions outside [0,1] with a ConfigError', () => {
+    expect(() => reinitMask(scores(), 1.5)).toThrow(ConfigError);
+    expect(() => reinitMask(scores(), Number.NaN)).toThrow(ConfigError);
+    expect(() => reinitMask(scores(), 0.5, -0.1)).toThrow(ConfigError);
+  });
+});
+
+/** h: Dense 4 on 3 inputs (kernel 1..12, bias 1..4, linear) -> out: Dense 2 (logits). */
+function model(): tfl.Sequential {
+  const m = tfl.sequential({
+    layers: [tfl.layers.dense({ units: 4, inputShape: [3], name: 'h' }), tfl.layers.dense({ units: 2, name: 'out' })],
+  });
+  const k = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [3, 4]);
+  const b = tf.tensor1d([1, 2, 3, 4]);
+  m.getLayer('h').setWeights([k, b]);
+  const ok = tf.tensor2d([0.5, -0.5, 0.25, 0.75, -1, 1, 0.5, 0.5], [4, 2]);
+  const ob = tf.tensor1d([0.1, -0.1]);
+  m.getLayer('out').setWeights([ok, ob]);
+  tf.dispose([k, b, ok, ob]);
+  return m;
+}
+const kernelOf = (m: tfl.LayersModel, name: string): number[] =>
+  Array.from(m.getLayer(name).getWeights()[0]?.dataSync() ?? []);
+const biasOf = (m: tfl.LayersModel, name: string): number[] => Array.from(m.getLayer(name).getWeights()[1]?.dataSync() ?? []);
+
+describe('applyReinit', () => {
+  it('zeroes exactly the masked kernel elements; biases and other layers stay', () => {
+    const m = model();
+    try {
+      const outBefore = kernelOf(m, 'out');
+      expect(applyReinit(m, reinitMask(scores(), 0.5, 0.5))).toEqual({ neurons: 2, weights: 3 });
+      expect(kernelOf(m, 'h')).toEqual([0, 2, 0, 4, 0, 6, 7, 8, 9, 10, 11, 12]);
+      expect(biasOf(m, 'h')).toEqual([1, 2, 3, 4]);
+      expect(kernelOf(m, 'out')).toEqual(outBefore);
+      expect(applyReinit(m, reinitMask(scores(), 0))).toEqual({ neurons: 0, weights: 0 });
+      expect(kernelOf(m, 'h')).toEqual([0, 2, 0, 4, 0, 6, 7, 8, 9, 10, 11, 12]);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('throws a ModelError for a missing layer or a kernel of another size', () => {
+    const wrongSize = tfl.sequential({ layers: [tfl.layers.dense({ units: 5, inputShape: [3], name: 'h' })] });
+    const noLayer = tfl.sequential({ layers: [tfl.layers.dense({ units: 4, inputShape: [3], name: 'other' })] });
+    try {
+      const mask = reinitMask(scores(), 0.5, 0.5);
+      expect(() => applyReinit(wrongSize, mask)).toThrow(ModelError);
+      expect(() => applyReinit(noLayer, mask)).toThrow(/no layer named 'h'/);
+    } finally {
+      wrongSize.dispose();
+      noLayer.dispose();
+    }
+  });
+
+  it('leaks nothing', async () => {
+    const m = model();
+    try {
+      const mask = reinitMask(scores(), 0.5, 0.5);
+      await expectNoLeak(() => applyReinit(m, mask));
+    } finally {
+      m.dispose();
+    }
+  });
+});
+
+describe('NwcReinit callback', () => {
+  const xs = [
+    [1, 0.5, -1],
+    [0.5, -1, 1],
+    [-1, 1, 0.5],
+    [1, 1, 1],
+  ];
+  const ys = [
+    [1, 0],
+    [0, 1],
+    [1, 0],
+    [0, 1],
+  ];
+  const MASKED = [0, 2, 4];
+
+  async function train(keepZero: boolean, lr: number, metrics: boolean): Promise<{ h: number[]; bias: number[] }> {
+    const m = model();
+    const opt = tf.train.sgd(lr);
+    const x = tf.tensor2d(xs);
+    const y = tf.tensor2d(ys);
+    try {
+      m.compile({ optimizer: opt, loss: crossEntropyLoss('logits'), ...(metrics ? { metrics: ['acc'] } : {}) });
+      const cb = nwcReinit({ mask: reinitMask(scores(), 0.5, 0.5), keepZero });
+      await m.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0, callbacks: [cb] });
+      cb.dispose();
+      return { h: kernelOf(m, 'h'), bias: biasOf(m, 'h') };
+    } finally {
+      tf.dispose([x, y]);
+      opt.dispose();
+      m.dispose();
+    }
+  }
+
+  it('applies the mask to the trained model at onTrainBegin', async () => {
+    const { h } = await train(false, 0, false); // lr 0: only the reinit changes weights
+    expect(h).toEqual([0, 2, 0, 4, 0, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  it('without keepZero fine-tuning moves the zeroed weights again; with keepZero they stay 0', async () => {
+    const free = await train(false, 0.1, false);
+    expect(MASKED.every((i) => free.h[i] !== 0)).toBe(true);
+    const kept = await train(true, 0.1, false);
+    expect(MASKED.map((i) => kept.h[i])).toEqual([0, 0, 0]);
+    // the rest did train, biases included
+    expect(kept.h[1]).not.toBe(2);
+    expect(kept.bias).not.toEqual([1, 2, 3, 4]);
+  });
+
+  it('validates its args', () => {
+    expect(() => new NwcReinit({} as never)).toThrow(ConfigError);
+    expect(() => new NwcReinit({ mask: reinitMask(scores(), 0.5), keepZero: 1 as never })).toThrow(ConfigError);
+  });
+
+  it('leaks nothing through fit with metrics, with and without keepZero', async () => {
+    await expectNoLeak(() => train(true, 0.1, true));
+    await expectNoLeak(() => train(false, 0.1, true));
+  });
+});

@@ -1,0 +1,106 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError, ModelError } from '../../src/errors';
+import { scorableKernels, type LayerSelection } from '../../src/hooks/scorable_layers';
+
+/** 8x8x3 -> c3 (3x3, 4) -> c1 (1x1, 4) -> dw (3x3, x2 => 8) -> sep (3x3, 5) -> flatten -> hid (6) -> out (3) -> softmax */
+function mixedModel(): tfl.LayersModel {
+  const input = tfl.input({ shape: [8, 8, 3] });
+  let h = tfl.layers.conv2d({ filters: 4, kernelSize: 3, name: 'c3' }).apply(input) as tfl.SymbolicTensor;
+  h = tfl.layers.conv2d({ filters: 4, kernelSize: 1, name: 'c1' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, name: 'dw' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.separableConv2d({ filters: 5, kernelSize: 3, name: 'sep' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.flatten().apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.dense({ units: 6, activation: 'relu', name: 'hid' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.dense({ units: 3, name: 'out' }).apply(h) as tfl.SymbolicTensor;
+  h = tfl.layers.activation({ activation: 'softmax' }).apply(h) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: input, outputs: h, name: 'mixed' });
+}
+
+const summary = (m: tfl.LayersModel, sel?: LayerSelection, include1x1?: boolean): string[] =>
+  scorableKernels(m, sel, include1x1 === undefined ? {} : { include1x1 }).map(
+    (k) => `${k.layerName}:${k.kind}:[${k.shape.join(',')}]:${k.numNeurons}`,
+  );
+
+describe('scorableKernels', () => {
+  const model = mixedModel();
+  afterAll(() => model.dispose());
+
+  it("'auto' on a conv model scores convs (not 1x1, not Dense); depthwise neurons = in*mult, separable = pointwise", () => {
+    expect(summary(model)).toEqual([
+      'c3:conv2d:[3,3,3,4]:4',
+      'dw:depthwise:[3,3,4,2]:8',
+      'sep:pointwise:[1,1,8,5]:5',
+    ]);
+    expect(summary(model, 'conv')).toEqual(summary(model, 'auto'));
+  });
+
+  it('include1x1 adds the 1x1 Conv2D', () => {
+    expect(summary(model, 'auto', true)).toEqual([
+      'c3:conv2d:[3,3,3,4]:4',
+      'c1:conv2d:[1,1,4,4]:4',
+      'dw:depthwise:[3,3,4,2]:8',
+      'sep:pointwise:[1,1,8,5]:5',
+    ]);
+  });
+
+  it("'conv+dense' adds the hidden Dense but never the output Dense (behind an Activation layer)", () => {
+    expect(summary(model, 'conv+dense')).toEqual([
+      'c3:conv2d:[3,3,3,4]:4',
+      'dw:depthwise:[3,3,4,2]:8',
+      'sep:pointwise:[1,1,8,5]:5',
+      'hid:dense:[20,6]:6',
+    ]);
+  });
+
+  it('returns the live kernel variables', () => {
+    const [c3] = scorableKernels(model);
+    const layer = model.getLayer('c3');
+    expect(c3?.variable).toBe(layer.weights[0]);
+  });
+
+  it("'auto' on a dense-only model scores the hidden Dense layers; 'conv' throws", () => {
+    const m = tfl.sequential({
+      name: 'mlp',
+      layers: [
+        tfl.layers.dense({ units: 5, inputShape: [4], name: 'd1' }),
+        tfl.layers.dense({ units: 3, name: 'd2' }),
+        tfl.layers.dense({ units: 2, activation: 'softmax', name: 'd3' }),
+      ],
+    });
+    try {
+      expect(summary(m)).toEqual(['d1:dense:[4,5]:5', 'd2:dense:[5,3]:3']);
+      expect(() => scorableKernels(m, 'conv')).toThrow(ModelError);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('recurses into a nested Sequential; the output Dense inside it is still excluded', () => {
+    const inner = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 4, inputShape: [3], name: 'inner_h' }), tfl.layers.dense({ units: 2, name: 'inner_out' })],
+    });
+    const outer = tfl.sequential({ layers: [tfl.layers.dense({ units: 3, inputShape: [2], name: 'pre' }), inner] });
+    try {
+      expect(summary(outer)).toEqual(['pre:dense:[2,3]:3', 'inner_h:dense:[3,4]:4']);
+    } finally {
+      outer.dispose();
+    }
+  });
+
+  it('throws a ModelError naming the model and its layer classes when nothing is scorable', () => {
+    const m = tfl.sequential({
+      name: 'only_output',
+      layers: [tfl.layers.flatten({ inputShape: [2, 2] }), tfl.layers.dense({ units: 2, activation: 'softmax' })],
+    });
+    try {
+      expect(() => scorableKernels(m)).toThrow(ModelError);
+      expect(() => scorableKernels(m)).toThrow(/only_output.*Flatten, Dense/);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('rejects an unknown selection with a ConfigError', () => {
+    expect(() => scorableKernels(model, 'all' as LayerSelection)).toThrow(ConfigError);
+  });
+});
