@@ -1,0 +1,1 @@
+export { GradNormOptimizer, gradNorm, type GradNormArgs } from './grad_norm';
