@@ -1,0 +1,97 @@
+import { Command, Option } from 'commander';
+import { join } from 'node:path';
+import { createAttack } from '../../attacks/registry';
+import { selectBackend, type BackendName } from '../../backend/select_backend';
+import { saveModel } from '../../io/file_handler';
+import { writeFileAtomic } from '../../io/atomic_write';
+import { evaluate } from '../../metrics/evaluate';
+import { buildModel, listArchs, type Arch } from '../../models/registry';
+import { trainClassifier } from '../../training/train_classifier';
+import { logLine } from '../progress';
+import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample } from '../options';
+
+interface AttackCliOptions {
+  data: string;
+  attack: string;
+  patchSize: number;
+  patchPos: 'br' | 'bl' | 'tr' | 'tl';
+  patchPattern: 'white' | 'checker';
+  target: number;
+  poisonRate: number;
+  arch: Arch;
+  trainSize?: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  out: string;
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+/** `tsbd attack`: trains a backdoored model and saves it with the attack's config. */
+export function attackCommand(backend: () => BackendName): Command {
+  return new Command('attack')
+    .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights and OUT/attack.json')
+    .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
+    .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
+    .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
+    .addOption(new Option('--patch-pos <pos>', 'patch corner').choices(['br', 'bl', 'tr', 'tl']).default('br'))
+    .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker']).default('white'))
+    .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
+    .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
+    .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
+    .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
+    .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
+    .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
+    .option('--lr <rate>', 'Adam learning rate', Number, 0.002)
+    .option('--seed <s>', 'seed for sampling, poisoning, initialisation and shuffles', parseSeed, 0)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--force', 'replace an existing output directory', false)
+    .option('--json', 'print one JSON object on stdout', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts: AttackCliOptions) => {
+      checkOutDir(opts.out, opts.force);
+      const used = await selectBackend(backend());
+      const result = await runAttack(opts);
+      logLine(opts.quiet, `backend ${used}`);
+      printResult(opts.json, result);
+    });
+}
+
+async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown>> {
+  const { train, test, source } = loadData(opts.data);
+  logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
+  const attack = createAttack({
+    name: opts.attack,
+    patchSize: opts.patchSize,
+    position: opts.patchPos,
+    pattern: opts.patchPattern,
+    target: opts.target,
+    rate: opts.poisonRate,
+    seed: opts.seed,
+  });
+  const trainSet = seededSample(train, opts.trainSize, opts.seed);
+  const poisoned = attack.poison(trainSet).set;
+  const model = buildModel(opts.arch, {
+    inputShape: [train.height, train.width, train.channels],
+    numClasses: train.numClasses,
+    seed: opts.seed,
+  });
+  try {
+    await trainClassifier(model, poisoned, {
+      epochs: opts.epochs,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      seed: opts.seed,
+      onEpochEnd: (e, loss, acc) => logLine(opts.quiet, `attack epoch ${e + 1}/${opts.epochs}: loss ${loss.toFixed(4)} acc ${acc?.toFixed(4)}`),
+    });
+    const m = await evaluate(model, test, attack);
+    await saveModel(model, opts.out, { force: opts.force });
+    writeFileAtomic(join(opts.out, 'attack.json'), `${JSON.stringify(attack.config(), null, 2)}\n`);
+    return { acc: m.acc, asr: m.asr, ra: m.ra, out: opts.out };
+  } finally {
+    model.dispose();
+  }
+}

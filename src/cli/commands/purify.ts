@@ -1,0 +1,88 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { join } from 'node:path';
+import type { BackendName } from '../../backend/select_backend';
+import { selectBackend } from '../../backend/select_backend';
+import { purify } from '../../defenses/tsbd';
+import { writeFileAtomic } from '../../io/atomic_write';
+import { loadModel, saveModel } from '../../io/file_handler';
+import { logLine, stderrProgress } from '../progress';
+import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample } from '../options';
+
+interface PurifyCliOptions {
+  model: string;
+  data: string;
+  cleanFraction: number;
+  n: number | 'auto';
+  m: number;
+  augment: boolean;
+  epochs: number;
+  normalize: 'global' | 'per-tensor';
+  seed: number;
+  out: string;
+  force: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+function parseN(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  try {
+    return parseFraction(value);
+  } catch {
+    throw new InvalidArgumentError(`expected 'auto' or a fraction in [0, 1], received '${value}'`);
+  }
+}
+
+/** `tsbd purify`: TSBD on a saved model with a clean sample of the training split. */
+export function purifyCommand(backend: () => BackendName): Command {
+  return new Command('purify')
+    .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json and OUT/report.json')
+    .requiredOption('--model <path>', 'model.json (or its directory) to purify')
+    .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files; the clean set is drawn from its training split")
+    .option('--clean-fraction <f>', 'share of the training split the defender holds, clean', parseFraction, 0.05)
+    .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
+    .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
+    .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
+    .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
+    .option('--normalize <how>', "'global' (paper) or 'per-tensor' (reference code)", 'global')
+    .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--force', 'replace an existing output directory', false)
+    .option('--json', 'print one JSON object on stdout', false)
+    .option('--quiet', 'no progress on stderr', false)
+    .action(async (opts: PurifyCliOptions) => {
+      checkOutDir(opts.out, opts.force);
+      const used = await selectBackend(backend());
+      logLine(opts.quiet, `backend ${used}`);
+      const { train, source } = loadData(opts.data);
+      const clean = seededSample(train, Math.round(opts.cleanFraction * train.count), opts.seed);
+      logLine(opts.quiet, `data ${source}: clean set of ${clean.count} training images`);
+      const model = await loadModel(opts.model);
+      try {
+        const { model: purified, report } = await purify(model, clean, {
+          fraction: opts.n,
+          weightFraction: opts.m,
+          augment: opts.augment ? {} : false,
+          seed: opts.seed,
+          finetune: { epochs: opts.epochs, normalize: opts.normalize },
+          events: stderrProgress(opts.quiet),
+        });
+        try {
+          await saveModel(purified, opts.out, { force: opts.force });
+          writeFileAtomic(join(opts.out, 'report.json'), `${JSON.stringify({ ...report, cleanCount: clean.count, data: source }, null, 2)}\n`);
+        } finally {
+          purified.dispose();
+        }
+        const { unlearn, reinit, finetune, total, select } = report.seconds;
+        printResult(opts.json, {
+          n: report.fraction,
+          neurons: report.neurons,
+          weights: report.weights,
+          seconds: { unlearn, select, reinit, finetune, total },
+          out: opts.out,
+        });
+      } finally {
+        model.dispose();
+      }
+    });
+}

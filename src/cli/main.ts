@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import type { BackendName } from '../backend/select_backend';
+import { TsbdError } from '../errors';
+import { attackCommand } from './commands/attack';
+import { demoCommand } from './commands/demo';
+import { evalCommand } from './commands/eval';
+import { purifyCommand } from './commands/purify';
+
+/**
+ * The `tsbd` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input (the message is the
+ * TsbdError's). With --json a command prints exactly one JSON object on stdout; progress and logs go to stderr.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('tsbd')
+    .description('remove backdoors from TensorFlow.js models with TSBD (NeurIPS 2024)')
+    .addOption(
+      new Option('--backend <name>', 'tfjs backend: auto = tfjs-node(-gpu) if installed, else wasm, else cpu')
+        .choices(['auto', 'tensorflow', 'wasm', 'cpu'])
+        .default('auto'),
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
+  for (const cmd of [demoCommand(backend), attackCommand(backend), purifyCommand(backend), evalCommand(backend)]) {
+    program.addCommand(cmd.exitOverride());
+  }
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof TsbdError) {
+      process.stderr.write(`tsbd: error: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`tsbd: failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,63 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkNumber } from '../internal/assert';
+import { Rng } from '../internal/rng';
+import { augmentImages, type AugmentArgs } from './augment';
+import type { ImageSet } from './image_set';
+import { toTensors, UNIT_RANGE, type PixelRange } from './tensors';
+
+/** Options of {@link batchDataset}. */
+export interface BatchDatasetArgs {
+  /** Images per batch (the last batch of an epoch may be smaller). */
+  batchSize: number;
+  /** Reshuffle every epoch. @default true */
+  shuffle?: boolean;
+  /** Seeds the shuffles and augmentations; epoch e draws from its own stream, so runs are reproducible. @default 0 */
+  seed?: number;
+  /** Fresh train-time augmentation every epoch, or false. @default false */
+  augment?: AugmentArgs | false;
+  /** The values pixel 0 and 255 map to. @default {min: 0, max: 1} */
+  range?: PixelRange;
+}
+
+type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
+
+/**
+ * A dataset for `model.fitDataset` that yields {xs, ys} batches from an ImageSet, shuffled and augmented afresh each
+ * epoch. Tensors are made per batch, on demand, and `fitDataset` disposes them after the step, so memory stays flat
+ * however large the set. (tfjs-data is not needed: fitDataset only calls `iterator()` and `next()`.)
+ */
+export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetArg {
+  checkNumber('batchSize', args.batchSize, 1, Infinity, { integer: true });
+  const shuffle = args.shuffle ?? true;
+  const seed = args.seed ?? 0;
+  const augment = args.augment ?? false;
+  const range = args.range ?? UNIT_RANGE;
+  const batches = Math.ceil(set.count / args.batchSize);
+  let epoch = 0;
+  const dataset = {
+    size: batches,
+    // fitDataset asks for one iterator before its loop and one per epoch; an epoch is counted when a batch is drawn.
+    iterator: async () => {
+      let source: ImageSet | undefined;
+      let order: ArrayLike<number> = [];
+      let next = 0;
+      return {
+        next: async (): Promise<IteratorResult<{ xs: tf.Tensor; ys: tf.Tensor }>> => {
+          if (source === undefined) {
+            const rng = new Rng((seed * 1000003 + epoch * 7919 + 1) >>> 0);
+            epoch++;
+            source = augment === false ? set : augmentImages(set, rng, augment);
+            order = shuffle ? rng.permutation(set.count) : Int32Array.from({ length: set.count }, (_, i) => i);
+          }
+          if (next >= set.count) return { done: true, value: undefined };
+          const idx = Array.prototype.slice.call(order, next, next + args.batchSize) as number[];
+          next += idx.length;
+          const { x, y } = toTensors(source, range, idx);
+          return { done: false, value: { xs: x, ys: y } };
+        },
+      };
+    },
+  };
+  return dataset as unknown as FitDatasetArg;
+}

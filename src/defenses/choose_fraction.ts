@@ -1,0 +1,88 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ImageSet } from '../data/image_set';
+import type { TsbdEmitter } from '../events';
+import type { NwcScores } from '../hooks/nwc';
+import { applyReinit, reinitMask } from '../callbacks/nwc_reinit';
+import { evaluate } from '../metrics/evaluate';
+import { cloneModel } from '../models/clone_model';
+import { fitImageSet } from '../training/fit_image_set';
+import { splitClean } from './clean_split';
+import { compileForFinetune } from './stage_tools';
+import type { ResolvedPurifyOptions } from './tsbd_options';
+
+/** One candidate n tried by {@link chooseFraction}. */
+export interface FractionProbe {
+  fraction: number;
+  /** Held-out clean accuracy after re-initialising with this n and a short activeness-aware recovery, in [0,1]. */
+  heldOutAcc: number;
+  accepted: boolean;
+}
+
+/** The outcome of {@link chooseFraction}. */
+export interface FractionChoice {
+  fraction: number;
+  /** Held-out clean accuracy of the model before any change: the reference the tolerance is measured from. */
+  baseAcc: number;
+  probes: FractionProbe[];
+}
+
+/**
+ * Chooses the re-initialisation fraction n from CLEAN data alone.
+ *
+ * Rule: the largest candidate n (probed in ascending order, stopping at the first rejection) from which the model
+ * recovers: after zero re-initialisation with n and `probeSteps` activeness-aware fine-tuning steps on part of the
+ * clean set, its accuracy on the held-out rest is within `tolerance` of the original model's. The idea: re-initialise
+ * as much of the high-NWC (backdoor-suspect) part of the net as the clean data shows we can afford to rebuild.
+ * Nothing here sees poisoned or test data. When no candidate is accepted, the smallest is used and a warning is
+ * emitted.
+ *
+ * Porting note: the reference script sweeps n and reports test ASR for each, i.e. it chooses n with poisoned data.
+ */
+export async function chooseFraction(
+  model: tfl.LayersModel,
+  scores: NwcScores,
+  clean: ImageSet,
+  output: 'probabilities' | 'logits',
+  o: ResolvedPurifyOptions,
+  events?: TsbdEmitter,
+): Promise<FractionChoice> {
+  const { train, heldOut } = splitClean(clean, o.auto.heldOutFraction, o.seed + 7);
+  const evalOpts = { range: o.range };
+  const baseAcc = (await evaluate(model, heldOut, undefined, evalOpts)).acc;
+  const stepsPerEpoch = Math.ceil(train.count / o.finetune.batchSize);
+  const epochs = Math.max(1, Math.round(o.auto.probeSteps / stepsPerEpoch));
+  const candidates = [...new Set(o.auto.candidates)].sort((a, b) => a - b);
+  const probes: FractionProbe[] = [];
+  let chosen: number | undefined;
+  for (const fraction of candidates) {
+    const probe = cloneModel(model);
+    const opt = compileForFinetune(probe, output, o.finetune);
+    try {
+      applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
+      await fitImageSet(probe, train, {
+        epochs,
+        batchSize: o.finetune.batchSize,
+        seed: o.seed + 11,
+        augment: o.augment,
+        range: o.range,
+      });
+      const heldOutAcc = (await evaluate(probe, heldOut, undefined, evalOpts)).acc;
+      const accepted = heldOutAcc >= baseAcc - o.auto.tolerance;
+      probes.push({ fraction, heldOutAcc, accepted });
+      events?.emit('fractionProbe', fraction, heldOutAcc, accepted);
+      if (!accepted) break;
+      chosen = fraction;
+    } finally {
+      opt.dispose();
+      probe.dispose();
+    }
+  }
+  if (chosen === undefined) {
+    chosen = candidates[0] as number;
+    events?.emit(
+      'warning',
+      `no candidate n kept held-out clean accuracy within ${o.auto.tolerance} of ${baseAcc.toFixed(3)}; using the smallest, ${chosen}`,
+    );
+  }
+  return { fraction: chosen, baseAcc, probes };
+}

@@ -1,0 +1,213 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { applyReinit, NwcReinit, reinitMask } from '../callbacks/nwc_reinit';
+import { UnlearningStop } from '../callbacks/unlearning_stop';
+import { validateImageSet, type ImageSet } from '../data/image_set';
+import { toTensors } from '../data/tensors';
+import { DataShapeError } from '../errors';
+import { disposeOptimizer } from '../internal/dispose_optimizer';
+import type { Phase } from '../events';
+import { nwcScores, type NwcScores } from '../hooks/nwc';
+import { WeightSnapshot } from '../hooks/weight_snapshot';
+import { unlearningLoss } from '../losses/unlearning_loss';
+import { evaluate } from '../metrics/evaluate';
+import { cloneModel } from '../models/clone_model';
+import { checkClassifier, checkFiniteWeights, outputKind } from '../models/output_kind';
+import { fitImageSet } from '../training/fit_image_set';
+import { chooseFraction, type FractionProbe } from './choose_fraction';
+import { compileForFinetune } from './stage_tools';
+import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
+
+/** What {@link purify} did, as plain numbers. Accuracies are fractions in [0,1] on the defender's clean set. */
+export interface PurifyReport {
+  /** The re-initialisation fraction n used. */
+  fraction: number;
+  fractionSource: 'auto' | 'given';
+  /** Candidates tried when n was 'auto' (empty otherwise). */
+  probes: FractionProbe[];
+  /** Neurons ranked (all scored layers) and neurons / kernel weights zeroed. */
+  totalNeurons: number;
+  neurons: number;
+  weights: number;
+  unlearn: { epochs: number; stopReason: string };
+  cleanAcc: {
+    before: number;
+    afterUnlearn: number;
+    afterReinit: number;
+    /** After each fine-tuning epoch. */
+    finetuneEpochs: number[];
+    after: number;
+  };
+  /** Wall time per phase, in seconds. */
+  seconds: { unlearn: number; select: number; reinit: number; finetune: number; total: number };
+  /** The tfjs backend the work ran on. */
+  backend: string;
+}
+
+/** What {@link purify} returns: a new model (the caller owns and disposes it) and the report. */
+export interface PurifyResult {
+  model: tfl.LayersModel;
+  report: PurifyReport;
+}
+
+/**
+ * Removes a backdoor from `model` with TSBD (Lin et al., NeurIPS 2024, arXiv 2405.20291), using only a small clean
+ * labelled set: clean unlearning and NWC ranking, zero re-initialisation of the top-n neurons' most-moved weights,
+ * then activeness-aware fine-tuning.
+ *
+ * The input model is never changed: the result is a new model with new variables. It is returned uncompiled in
+ * effect (its training optimizer has been disposed): compile it again before training it further.
+ *
+ * @example
+ * const {model: clean, report} = await purify(model, cleanSet, {fraction: 'auto', seed: 1});
+ * // report.fraction, report.neurons, report.seconds.total ...
+ */
+export async function purify(
+  model: tfl.LayersModel,
+  clean: ImageSet,
+  options: PurifyOptions = {},
+): Promise<PurifyResult> {
+  const t0 = performance.now();
+  const { inputShape, numClasses } = checkClassifier(model);
+  validateImageSet(clean, 'clean set');
+  const dims = [clean.height, clean.width, clean.channels];
+  if (dims.some((d, i) => d !== inputShape[i])) {
+    throw new DataShapeError(
+      `clean set images are ${dims.join('x')} but the model expects ${inputShape.join('x')}`,
+      { images: dims, model: inputShape },
+    );
+  }
+  if (clean.numClasses !== numClasses) {
+    throw new DataShapeError(
+      `clean set has ${clean.numClasses} classes but the model outputs ${numClasses}`,
+      { data: clean.numClasses, model: numClasses },
+    );
+  }
+  checkFiniteWeights(model);
+  const output = outputKind(model);
+  const o = resolvePurifyOptions(options, numClasses);
+  const events = options.events;
+  const seconds = { unlearn: 0, select: 0, reinit: 0, finetune: 0, total: 0 };
+  const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
+    events?.emit('phaseStart', phase);
+    const start = performance.now();
+    const result = await run();
+    seconds[key] = (performance.now() - start) / 1000;
+    events?.emit('phaseEnd', phase, seconds[key]);
+    return result;
+  };
+  const accOf = async (m: tfl.LayersModel): Promise<number> => (await evaluate(m, clean, undefined, { range: o.range })).acc;
+
+  const before = await accOf(model);
+  const unlearned = await timed('unlearn', 'unlearn', () => unlearn(model, clean, output, o, events));
+  const { scores } = unlearned;
+  const { fraction, probes } = await timed('select', 'select', async () =>
+    o.fraction === 'auto'
+      ? chooseFraction(model, scores, clean, output, o, events)
+      : { fraction: o.fraction, probes: [] as FractionProbe[] },
+  );
+
+  const purified = cloneModel(model);
+  try {
+    const mask = await timed('reinit', 'reinit', async () => {
+      const m = reinitMask(scores, fraction, o.weightFraction);
+      applyReinit(purified, m);
+      return m;
+    });
+    events?.emit('reinitialized', fraction, mask.neurons, mask.weights);
+    const afterReinit = await accOf(purified);
+
+    const finetuneEpochs: number[] = [];
+    await timed('finetune', 'finetune', async () => {
+      const opt = compileForFinetune(purified, output, o.finetune);
+      const keep = o.finetune.keepZero ? [new NwcReinit({ mask, keepZero: true })] : [];
+      try {
+        await fitImageSet(purified, clean, {
+          epochs: o.finetune.epochs,
+          batchSize: o.finetune.batchSize,
+          seed: o.seed + 1,
+          augment: o.augment,
+          range: o.range,
+          callbacks: keep,
+          onEpochEnd: async (epoch, loss) => {
+            const acc = await accOf(purified);
+            finetuneEpochs.push(acc);
+            events?.emit('epochEnd', 'finetune', epoch + 1, o.finetune.epochs, loss, acc);
+          },
+        });
+      } finally {
+        opt.dispose();
+      }
+    });
+    seconds.total = (performance.now() - t0) / 1000;
+    const after = finetuneEpochs.length > 0 ? (finetuneEpochs[finetuneEpochs.length - 1] as number) : afterReinit;
+    return {
+      model: purified,
+      report: {
+        fraction,
+        fractionSource: o.fraction === 'auto' ? 'auto' : 'given',
+        probes,
+        totalNeurons: scores.ranking.length,
+        neurons: mask.neurons,
+        weights: mask.weights,
+        unlearn: { epochs: unlearned.epochs, stopReason: unlearned.stopReason },
+        cleanAcc: { before, afterUnlearn: unlearned.acc, afterReinit, finetuneEpochs, after },
+        seconds,
+        backend: tf.getBackend(),
+      },
+    };
+  } catch (e) {
+    purified.dispose();
+    throw e;
+  }
+}
+
+/** Stage 1a-b: gradient ascent on a copy of the model, then NWC scores of original vs unlearned copy. */
+async function unlearn(
+  model: tfl.LayersModel,
+  clean: ImageSet,
+  output: 'probabilities' | 'logits',
+  o: ResolvedPurifyOptions,
+  events?: PurifyOptions['events'],
+): Promise<{ scores: NwcScores; epochs: number; stopReason: string; acc: number }> {
+  const u = o.unlearn;
+  const copy = cloneModel(model);
+  const snapshot = WeightSnapshot.capture(model, o.layers);
+  const optimizer = tf.train.momentum(u.lr, u.momentum);
+  const { x, y } = toTensors(clean, o.range);
+  try {
+    copy.compile({ optimizer, loss: unlearningLoss(output) });
+    const stop = new UnlearningStop({
+      x,
+      y,
+      targetAcc: u.targetAcc,
+      collapseShare: u.collapseShare,
+      maxEpochs: u.maxEpochs,
+    });
+    await fitImageSet(copy, clean, {
+      epochs: u.maxEpochs,
+      batchSize: u.batchSize,
+      seed: o.seed,
+      augment: o.augment,
+      range: o.range,
+      callbacks: [stop],
+      onEpochEnd: (epoch, loss) => {
+        const last = stop.history[stop.history.length - 1];
+        events?.emit('epochEnd', 'unlearn', epoch + 1, u.maxEpochs, loss, last?.acc ?? Number.NaN);
+      },
+    });
+    const last = stop.history[stop.history.length - 1];
+    return {
+      scores: nwcScores(snapshot, copy),
+      epochs: stop.history.length,
+      stopReason: stop.stopReason ?? 'maxEpochs',
+      acc: last?.acc ?? Number.NaN,
+    };
+  } finally {
+    x.dispose();
+    y.dispose();
+    disposeOptimizer(optimizer);
+    snapshot.dispose();
+    copy.dispose();
+  }
+}

@@ -1,0 +1,162 @@
+import type { AugmentArgs } from '../data/augment';
+import type { PixelRange } from '../data/tensors';
+import type { TsbdEmitter } from '../events';
+import type { LayerSelection } from '../hooks/scorable_layers';
+import { checkConfig, checkNumber } from '../internal/assert';
+
+/** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
+export interface UnlearnOptions {
+  /** SGD learning rate. @default 1e-4 */
+  lr?: number;
+  /** SGD momentum. @default 0.9 */
+  momentum?: number;
+  /** Images per step. @default 256 */
+  batchSize?: number;
+  /** Stop once clean accuracy is at or below this. @default 1 / numClasses (chance; the reference used 0.10) */
+  targetAcc?: number;
+  /** Stop once this share of clean predictions falls in one class (the net has collapsed). @default 0.99 */
+  collapseShare?: number;
+  /** Epoch cap. @default 1000 (the reference's) */
+  maxEpochs?: number;
+}
+
+/** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
+export interface FinetuneOptions {
+  /** Epochs over the clean set. @default 20 */
+  epochs?: number;
+  /** SGD learning rate. @default 0.01 */
+  lr?: number;
+  /** SGD momentum. @default 0.9 */
+  momentum?: number;
+  /** Images per step. @default 256 */
+  batchSize?: number;
+  /** Perturbation radius r of the gradient-norm step. @default 0.05 */
+  rho?: number;
+  /** Weight alpha of the perturbed gradient. @default 0.7 */
+  alpha?: number;
+  /** How the perturbation is normalised. @default 'global' */
+  normalize?: 'global' | 'per-tensor';
+  /** Keep the zeroed weights at zero during fine-tuning. @default false (the reference lets them regrow) */
+  keepZero?: boolean;
+}
+
+/** How n is chosen when it is 'auto' (clean data only). */
+export interface AutoFractionOptions {
+  /** Candidate fractions, probed in ascending order. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
+  candidates?: number[];
+  /** A candidate is accepted while its held-out clean accuracy after recovery is >= the original's minus this. @default 0.05 */
+  tolerance?: number;
+  /** Recovery fine-tuning per candidate, in gradient steps. @default 20 */
+  probeSteps?: number;
+  /** Share of the clean set held out to judge recovery. @default 0.2 */
+  heldOutFraction?: number;
+}
+
+/** Options of {@link purify}. Every field is optional; the defaults follow method.md. */
+export interface PurifyOptions {
+  /** Fraction n of ranked neurons to re-initialise, or 'auto' to choose it from the clean data. @default 'auto' */
+  fraction?: number | 'auto';
+  /** Fraction m of the selected neurons' pooled weights that are zeroed. @default 0.7 */
+  weightFraction?: number;
+  /** Which layers are scored. @default 'auto' (convs, or hidden Dense layers in a model without convs) */
+  layers?: LayerSelection;
+  /** The values pixel 0 and 255 map to, i.e. the input range the model was trained on. @default {min: 0, max: 1} */
+  range?: PixelRange;
+  /** Train-time augmentation in both stages, or false. @default false (measured: see README) */
+  augment?: AugmentArgs | false;
+  /** Seeds every shuffle, split and augmentation. @default 0 */
+  seed?: number;
+  unlearn?: UnlearnOptions;
+  finetune?: FinetuneOptions;
+  auto?: AutoFractionOptions;
+  /** Receives progress and results as typed events. */
+  events?: TsbdEmitter;
+}
+
+/** PurifyOptions with every default filled in. */
+export interface ResolvedPurifyOptions {
+  fraction: number | 'auto';
+  weightFraction: number;
+  layers: LayerSelection;
+  range: PixelRange;
+  augment: AugmentArgs | false;
+  seed: number;
+  unlearn: Required<UnlearnOptions>;
+  finetune: Required<FinetuneOptions>;
+  auto: Required<AutoFractionOptions>;
+}
+
+/** Fills in defaults and validates every option; throws ConfigError naming the first bad one. */
+export function resolvePurifyOptions(o: PurifyOptions, numClasses: number): ResolvedPurifyOptions {
+  const u = o.unlearn ?? {};
+  const f = o.finetune ?? {};
+  const a = o.auto ?? {};
+  const r: ResolvedPurifyOptions = {
+    fraction: o.fraction ?? 'auto',
+    weightFraction: o.weightFraction ?? 0.7,
+    layers: o.layers ?? 'auto',
+    range: o.range ?? { min: 0, max: 1 },
+    augment: o.augment ?? false,
+    seed: o.seed ?? 0,
+    unlearn: {
+      lr: u.lr ?? 1e-4,
+      momentum: u.momentum ?? 0.9,
+      batchSize: u.batchSize ?? 256,
+      targetAcc: u.targetAcc ?? 1 / numClasses,
+      collapseShare: u.collapseShare ?? 0.99,
+      maxEpochs: u.maxEpochs ?? 1000,
+    },
+    finetune: {
+      epochs: f.epochs ?? 20,
+      lr: f.lr ?? 0.01,
+      momentum: f.momentum ?? 0.9,
+      batchSize: f.batchSize ?? 256,
+      rho: f.rho ?? 0.05,
+      alpha: f.alpha ?? 0.7,
+      normalize: f.normalize ?? 'global',
+      keepZero: f.keepZero ?? false,
+    },
+    auto: {
+      candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
+      tolerance: a.tolerance ?? 0.05,
+      probeSteps: a.probeSteps ?? 20,
+      heldOutFraction: a.heldOutFraction ?? 0.2,
+    },
+  };
+  if (r.fraction !== 'auto') checkNumber('fraction', r.fraction, 0, 1);
+  checkNumber('weightFraction', r.weightFraction, 0, 1);
+  checkConfig(
+    ['auto', 'conv', 'conv+dense'].includes(r.layers),
+    () => `layers must be 'auto', 'conv' or 'conv+dense'; received ${String(r.layers)}`,
+  );
+  checkConfig(
+    Number.isFinite(r.range.min) && Number.isFinite(r.range.max) && r.range.min !== r.range.max,
+    () => `range must have finite, distinct min and max; received ${JSON.stringify(r.range)}`,
+  );
+  checkNumber('seed', r.seed, 0, 2 ** 32, { integer: true });
+  checkNumber('unlearn.lr', r.unlearn.lr, 0, Infinity, { minExclusive: true });
+  checkNumber('unlearn.momentum', r.unlearn.momentum, 0, 1, { maxExclusive: true });
+  checkNumber('unlearn.batchSize', r.unlearn.batchSize, 1, Infinity, { integer: true });
+  checkNumber('unlearn.targetAcc', r.unlearn.targetAcc, 0, 1);
+  checkNumber('unlearn.collapseShare', r.unlearn.collapseShare, 0, 1, { minExclusive: true });
+  checkNumber('unlearn.maxEpochs', r.unlearn.maxEpochs, 1, Infinity, { integer: true });
+  checkNumber('finetune.epochs', r.finetune.epochs, 0, Infinity, { integer: true });
+  checkNumber('finetune.lr', r.finetune.lr, 0, Infinity, { minExclusive: true });
+  checkNumber('finetune.momentum', r.finetune.momentum, 0, 1, { maxExclusive: true });
+  checkNumber('finetune.batchSize', r.finetune.batchSize, 1, Infinity, { integer: true });
+  checkNumber('finetune.rho (r)', r.finetune.rho, 0, Infinity, { minExclusive: true });
+  checkNumber('finetune.alpha', r.finetune.alpha, 0, 1);
+  checkConfig(
+    r.finetune.normalize === 'global' || r.finetune.normalize === 'per-tensor',
+    () => `finetune.normalize must be 'global' or 'per-tensor'; received ${String(r.finetune.normalize)}`,
+  );
+  checkConfig(
+    Array.isArray(r.auto.candidates) && r.auto.candidates.length > 0,
+    () => 'auto.candidates must be a non-empty array of fractions in (0, 1]',
+  );
+  for (const c of r.auto.candidates) checkNumber('auto.candidates[]', c, 0, 1, { minExclusive: true });
+  checkNumber('auto.tolerance', r.auto.tolerance, 0, 1);
+  checkNumber('auto.probeSteps', r.auto.probeSteps, 1, Infinity, { integer: true });
+  checkNumber('auto.heldOutFraction', r.auto.heldOutFraction, 0, 1, { minExclusive: true, maxExclusive: true });
+  return r;
+}

@@ -1,0 +1,29 @@
+import { EventEmitter } from 'eventemitter3';
+
+/** The phases of a TSBD purification, in the order they run. */
+export type Phase = 'unlearn' | 'select' | 'reinit' | 'finetune';
+
+/**
+ * Events emitted by {@link purify}. Payloads are plain numbers and strings, never tensors, so a listener can keep
+ * them. `emit` is synchronous: keep listeners cheap (a progress bar, a log line).
+ */
+export interface TsbdEvents {
+  /** A phase begins. */
+  phaseStart: [phase: Phase];
+  /** A phase ended after `seconds` of wall time. */
+  phaseEnd: [phase: Phase, seconds: number];
+  /**
+   * An epoch of `phase` ended (1-based `epoch` of at most `maxEpochs`). `loss` is the epoch's mean training loss
+   * (negated cross-entropy while unlearning); `cleanAcc` is accuracy on clean data, in [0,1].
+   */
+  epochEnd: [phase: Phase, epoch: number, maxEpochs: number, loss: number, cleanAcc: number];
+  /** Automatic choice of n: the candidate fraction, its held-out clean accuracy after a short recovery, and the verdict. */
+  fractionProbe: [fraction: number, heldOutAcc: number, accepted: boolean];
+  /** Stage 1 zeroed `weights` kernel elements across `neurons` neurons (fraction n of the ranked neurons). */
+  reinitialized: [fraction: number, neurons: number, weights: number];
+  /** Something the user should know but that does not stop the run. */
+  warning: [message: string];
+}
+
+/** A typed event emitter for {@link TsbdEvents}. */
+export class TsbdEmitter extends EventEmitter<TsbdEvents> {}

@@ -1,0 +1,26 @@
+/**
+ * tfjs-tsbd: remove backdoors from TensorFlow.js models with TSBD (Lin et al., NeurIPS 2024, arXiv 2405.20291).
+ *
+ * Two ways in:
+ * - one shot: `purify(model, cleanSet, options)` returns a purified copy and a report;
+ * - drop-in: `hooks` (weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning stop, NWC
+ *   re-initialisation) and `regularizers` (the activeness-aware optimizer wrapper) for your own `model.fit` script.
+ */
+import * as attacks from './attacks';
+import * as backend from './backend';
+import * as callbacks from './callbacks';
+import * as data from './data';
+import * as hooks from './hooks';
+import * as io from './io';
+import * as losses from './losses';
+import * as metrics from './metrics';
+import * as models from './models';
+import * as regularizers from './regularizers';
+
+export { attacks, backend, callbacks, data, hooks, io, losses, metrics, models, regularizers };
+export { purify, type PurifyReport, type PurifyResult } from './defenses/tsbd';
+export type { PurifyOptions, UnlearnOptions, FinetuneOptions, AutoFractionOptions } from './defenses/tsbd_options';
+export type { FractionProbe, FractionChoice } from './defenses/choose_fraction';
+export { TsbdEmitter, type TsbdEvents, type Phase } from './events';
+export { TsbdError, ConfigError, DataShapeError, ModelError, IoError, type TsbdErrorCode } from './errors';
+export type { ImageSet } from './data/image_set';

@@ -1,0 +1,2 @@
+export { evaluate, predictLabels, type EvaluateOptions } from './evaluate';
+export { der } from './der';

@@ -1,0 +1,148 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { ImageSet } from '../../src/data/image_set';
+import { purify } from '../../src/defenses/tsbd';
+import { ConfigError, DataShapeError, ModelError } from '../../src/errors';
+import { TsbdEmitter } from '../../src/events';
+import { Rng } from '../../src/internal/rng';
+
+/** 6x6 grey images, 2 classes: class 1 is bright on the left half, class 0 on the right. */
+function toySet(count: number, seed: number, numClasses = 2): ImageSet {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(count * 36);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const label = i % 2;
+    labels[i] = label;
+    for (let r = 0; r < 6; r++) {
+      for (let c = 0; c < 6; c++) {
+        const bright = label === 1 ? c < 3 : c >= 3;
+        images[i * 36 + r * 6 + c] = (bright ? 160 : 40) + rng.int(60);
+      }
+    }
+  }
+  return { images, labels, count, height: 6, width: 6, channels: 1, numClasses };
+}
+
+function toyModel(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: 3 }) }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
+  return m;
+}
+
+const quick = {
+  fraction: 0.25,
+  unlearn: { maxEpochs: 3, batchSize: 16 },
+  finetune: { epochs: 2, batchSize: 16 },
+} as const;
+
+function weightsOf(m: tfl.LayersModel): number[][] {
+  return m.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+describe('purify', () => {
+  it('leaves tf.memory().numTensors unchanged once its result is disposed', async () => {
+    const model = toyModel();
+    const clean = toySet(32, 1);
+    const run = async (): Promise<void> => {
+      const { model: out } = await purify(model, clean, quick);
+      out.dispose();
+    };
+    await run();
+    const before = tf.memory().numTensors;
+    await run();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('never mutates the input model, and reports what it zeroed', async () => {
+    const model = toyModel();
+    const original = weightsOf(model);
+    const { model: out, report } = await purify(model, toySet(32, 2), quick);
+    expect(weightsOf(model)).toEqual(original);
+    expect(out).not.toBe(model);
+    // 4 conv neurons ranked; n = 0.25 selects floor(0.25*4) = 1 neuron with 3*3*1 = 9 weights; m = 0.7 -> floor(6.3) = 6.
+    expect(report.totalNeurons).toBe(4);
+    expect(report.neurons).toBe(1);
+    expect(report.weights).toBe(6);
+    expect(report.fraction).toBe(0.25);
+    expect(report.fractionSource).toBe('given');
+    expect(report.cleanAcc.finetuneEpochs).toHaveLength(2);
+    expect(report.unlearn.epochs).toBeGreaterThanOrEqual(1);
+    expect(report.unlearn.epochs).toBeLessThanOrEqual(3);
+    for (const s of Object.values(report.seconds)) expect(s).toBeGreaterThanOrEqual(0);
+    out.dispose();
+    model.dispose();
+  });
+
+  it('emits phases in order, with per-epoch metrics, and chooses n from clean data when asked', async () => {
+    const model = toyModel();
+    const events = new TsbdEmitter();
+    const seen: string[] = [];
+    events.on('phaseStart', (p) => seen.push(`start:${p}`));
+    events.on('phaseEnd', (p) => seen.push(`end:${p}`));
+    const probes: number[] = [];
+    events.on('fractionProbe', (n) => probes.push(n));
+    const epochs: string[] = [];
+    events.on('epochEnd', (phase, epoch) => epochs.push(`${phase}${epoch}`));
+    const { model: out, report } = await purify(model, toySet(40, 3), {
+      ...quick,
+      fraction: 'auto',
+      auto: { candidates: [0.5, 0.25], probeSteps: 1 },
+      events,
+    });
+    expect(seen).toEqual(['start:unlearn', 'end:unlearn', 'start:select', 'end:select', 'start:reinit', 'end:reinit', 'start:finetune', 'end:finetune']);
+    expect(probes[0]).toBe(0.25); // ascending order
+    expect(report.fractionSource).toBe('auto');
+    expect([0.25, 0.5]).toContain(report.fraction);
+    expect(report.probes.map((p) => p.fraction)).toEqual(probes);
+    expect(epochs.filter((e) => e.startsWith('finetune'))).toEqual(['finetune1', 'finetune2']);
+    out.dispose();
+    model.dispose();
+  });
+
+  describe('bad input gets an error that names the problem', () => {
+    const model = toyModel();
+    afterAll(() => model.dispose());
+
+    it('a model with no scorable layer', async () => {
+      const dense = tfl.sequential();
+      dense.add(tfl.layers.flatten({ inputShape: [6, 6, 1] }));
+      dense.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+      await expect(purify(dense, toySet(8, 1), quick)).rejects.toThrow(ModelError);
+      dense.dispose();
+    });
+    it('clean images of the wrong shape', async () => {
+      const wrong: ImageSet = { ...toySet(8, 1), height: 4, width: 9 };
+      await expect(purify(model, wrong, quick)).rejects.toThrow(/clean set images are 4x9x1 but the model expects 6x6x1/);
+    });
+    it('a clean set with another number of classes', async () => {
+      await expect(purify(model, toySet(8, 1, 3), quick)).rejects.toThrow(/clean set has 3 classes but the model outputs 2/);
+    });
+    it('labels out of range', async () => {
+      const set = toySet(8, 1);
+      set.labels[5] = 7;
+      await expect(purify(model, set, quick)).rejects.toThrow(/label 7 at index 5 is out of range \[0, 1\]/);
+    });
+    it('an empty clean set', async () => {
+      const empty: ImageSet = { ...toySet(8, 1), images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 };
+      await expect(purify(model, empty, quick)).rejects.toThrow(DataShapeError);
+    });
+    it('NaN in the weights', async () => {
+      const nan = toyModel();
+      const [k, b] = nan.layers[0]?.getWeights() ?? [];
+      const bad = tf.fill((k as tf.Tensor).shape, NaN);
+      nan.layers[0]?.setWeights([bad, b as tf.Tensor]);
+      bad.dispose();
+      await expect(purify(nan, toySet(8, 1), quick)).rejects.toThrow(/NaN/);
+      nan.dispose();
+    });
+    it('r or alpha out of range', async () => {
+      await expect(purify(model, toySet(8, 1), { ...quick, finetune: { rho: -1 } })).rejects.toThrow(/finetune.rho \(r\) must be/);
+      await expect(purify(model, toySet(8, 1), { ...quick, finetune: { alpha: 2 } })).rejects.toThrow(ConfigError);
+      await expect(purify(model, toySet(8, 1), { ...quick, fraction: 1.5 })).rejects.toThrow(/fraction must be a number in \[0, 1\]; received 1.5/);
+    });
+  });
+});
