@@ -70,6 +70,88 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
     expect(() => gradNorm(inner, { alpha: -0.1 })).toThrow(ConfigError);
     expect(() => gradNorm(inner, { normalize: 'layer' as 'global' })).toThrow(/normalize must be 'global' or 'per-tensor'/);
     expect(() => gradNorm({} as tf.Optimizer)).toThrow(/needs a tf.Optimizer to wrap; received an object of class Object/);
+    expect(() => gradNorm(undefined as unknown as tf.Optimizer)).toThrow(ConfigError);
+    expect(() => gradNorm(inner, { epsilon: 0 })).toThrow(/epsilon must be a number in \(0, Infinity\]; received 0/);
+    expect(() => gradNorm(inner, { rho: Number.NaN })).toThrow(ConfigError);
+    inner.dispose();
+  });
+
+  it('computeGradients returns the combined gradient and leaves the variables alone (w1 = [3,4], w2 = [0,0])', () => {
+    const w1 = tf.variable(tf.tensor1d([3, 4]));
+    const w2 = tf.variable(tf.tensor1d([0, 0]));
+    const inner = tf.train.sgd(0.1);
+    for (const normalize of ['global', 'per-tensor'] as const) {
+      const opt = gradNorm(inner, { rho: 0.5, alpha: 0.7, normalize });
+      const { value, grads } = opt.computeGradients(halfSquaredNorm([w1, w2]), [w1, w2]);
+      // ||g1|| = 5 both ways (w2's gradient is zero): g = w * (1 + 0.7 * 0.5 / 5) = w * 1.07 -> [3.21, 4.28].
+      expect(value.dataSync()[0]).toBeCloseTo(12.5, 5);
+      const g1 = Array.from((grads[w1.name] as tf.Tensor).dataSync());
+      expect(g1[0]).toBeCloseTo(3.21, 5);
+      expect(g1[1]).toBeCloseTo(4.28, 5);
+      expect(Array.from((grads[w2.name] as tf.Tensor).dataSync())).toEqual([0, 0]); // not NaN
+      expect(Array.from(w1.dataSync())).toEqual([3, 4]);
+      expect(Array.from(w2.dataSync())).toEqual([0, 0]);
+      tf.dispose([value, grads]);
+    }
+    tf.dispose([w1, w2]);
+    inner.dispose();
+  });
+
+  it('minimize leaks nothing, with and without returnCost', async () => {
+    const w = tf.variable(tf.tensor1d([3, 4]));
+    const inner = tf.train.momentum(0.1, 0.9);
+    const opt = gradNorm(inner);
+    await expectNoLeak(() => {
+      opt.minimize(halfSquaredNorm([w]));
+      tf.dispose(opt.minimize(halfSquaredNorm([w]), true) as tf.Scalar);
+    });
+    tf.dispose(w);
+    inner.dispose();
+  });
+
+  it('delegates weights and iterations to the inner optimizer; dispose() is idempotent and spares a caller-owned inner', async () => {
+    const w = tf.variable(tf.tensor1d([3, 4]));
+    const inner = tf.train.momentum(0.1, 0.5);
+    const opt = gradNorm(inner, { alpha: 0 });
+    opt.minimize(halfSquaredNorm([w]), false, [w]);
+    opt.minimize(halfSquaredNorm([w]), false, [w]);
+    expect(opt.iterations).toBe(2);
+    expect(inner.iterations).toBe(2);
+    // momentum 0.5, lr 0.1, g = w: v1 = [3,4] -> w = [2.7,3.6]; v2 = 0.5*[3,4] + [2.7,3.6] = [4.2,5.6].
+    const weights = await opt.getWeights();
+    expect(weights.map((x) => x.name)).toEqual(['iter', `${w.name}/momentum`]);
+    expect(Array.from((weights[1]?.tensor as tf.Tensor).dataSync())).toEqual([expect.closeTo(4.2, 5), expect.closeTo(5.6, 5)]);
+    await opt.setWeights([{ name: 'iter', tensor: tf.scalar(7, 'int32') }, { name: `${w.name}/momentum`, tensor: tf.tensor1d([1, 1]) }]);
+    expect(inner.iterations).toBe(7);
+    tf.dispose(weights.map((x) => x.tensor));
+    opt.dispose();
+    opt.dispose();
+    opt.minimize(halfSquaredNorm([w]), false, [w]); // the inner optimizer still works
+    tf.dispose(w);
+    inner.dispose();
+  });
+
+  it('getConfig nests the inner optimizer; fromConfig rebuilds it and then owns (disposes) it', () => {
+    const inner = tf.train.sgd(0.25);
+    const opt = gradNorm(inner, { rho: 0.2 });
+    const config = opt.getConfig();
+    expect(config).toEqual({
+      rho: 0.2,
+      alpha: 0.7,
+      normalize: 'global',
+      epsilon: 1e-12,
+      inner: { className: 'SGD', config: { learningRate: 0.25 } },
+    });
+    const n0 = tf.memory().numTensors;
+    const back = GradNormOptimizer.fromConfig(GradNormOptimizer, config) as GradNormOptimizer;
+    expect(tf.memory().numTensors).toBe(n0 + 1); // SGD keeps one scalar (-lr)
+    expect(back.getConfig()).toEqual(config);
+    back.dispose();
+    back.dispose();
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(() => GradNormOptimizer.fromConfig(GradNormOptimizer, { inner: { className: 'NoSuchOpt', config: {} } })).toThrow(
+      /unregistered inner optimizer 'NoSuchOpt'/,
+    );
     inner.dispose();
   });
 });
@@ -98,13 +180,22 @@ describe('GradNormOptimizer inside model.fit', () => {
     inner.dispose();
   });
 
-  it('moves BatchNorm moving statistics once per step, as a plain step does', async () => {
-    const a = tinyModel(true);
-    const b = tinyModel(true);
-    b.setWeights(a.getWeights());
-    const innerA = tf.train.sgd(0.1);
-    const innerB = tf.train.sgd(0.1);
-    a.compile({ optimizer: gradNorm(innerA, { alpha: 0.7, rho: 0.5 }), loss: 'categoricalCrossentropy' });
+  it.each([0, 0.7])('moves BatchNorm moving statistics once per step (alpha = %p), as a plain step does', async (alpha) => {
+    // Dense(4 -> 2, kernel ones, bias 0) gives each unit the row sums of x: 10, 2, -0.5, 5 (mean 4.125, biased
+    // variance 15.296875). BN momentum 0.5 from (mean 0, variance 1): moving mean 0.5 * 4.125 = 2.0625, moving
+    // variance 1 + 0.5 * (15.296875 - 1) = 8.1484375. A second update by the perturbed pass would change both.
+    const build = (): tfl.LayersModel => {
+      const m = tfl.sequential();
+      m.add(tfl.layers.dense({ inputShape: [4], units: 2, kernelInitializer: 'ones' }));
+      m.add(tfl.layers.batchNormalization({ momentum: 0.5 }));
+      m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: 'ones' }));
+      return m;
+    };
+    const a = build();
+    const b = build();
+    const innerA = tf.train.sgd(0.5);
+    const innerB = tf.train.sgd(0.5);
+    a.compile({ optimizer: gradNorm(innerA, { alpha, rho: 2 }), loss: 'categoricalCrossentropy' });
     b.compile({ optimizer: innerB, loss: 'categoricalCrossentropy' });
     const x = xs();
     const y = ys();
@@ -112,14 +203,18 @@ describe('GradNormOptimizer inside model.fit', () => {
     await b.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
     const bnA = a.layers[1]?.getWeights() ?? [];
     const bnB = b.layers[1]?.getWeights() ?? [];
-    // moving mean and moving variance are the 3rd and 4th BN weights; they must match the single-pass model's.
-    for (const i of [2, 3]) {
-      expect(Array.from((bnA[i] as tf.Tensor).dataSync())).toEqual(Array.from((bnB[i] as tf.Tensor).dataSync()));
-    }
-    // ...while the trainable kernels differ (the perturbed gradient was used).
-    const kA = (a.layers[0]?.getWeights()[0] as tf.Tensor).dataSync();
-    const kB = (b.layers[0]?.getWeights()[0] as tf.Tensor).dataSync();
-    expect(Array.from(kA)).not.toEqual(Array.from(kB));
+    // moving mean and moving variance are the 3rd and 4th BN weights.
+    const mean = Array.from((bnA[2] as tf.Tensor).dataSync());
+    const variance = Array.from((bnA[3] as tf.Tensor).dataSync());
+    expect(mean).toEqual([expect.closeTo(2.0625, 4), expect.closeTo(2.0625, 4)]);
+    expect(variance).toEqual([expect.closeTo(8.1484375, 4), expect.closeTo(8.1484375, 4)]);
+    expect(mean).toEqual(Array.from((bnB[2] as tf.Tensor).dataSync()));
+    expect(variance).toEqual(Array.from((bnB[3] as tf.Tensor).dataSync()));
+    // The trainable weights took the wrapper's step: the same as plain SGD at alpha = 0, different otherwise.
+    const kA = Array.from((a.layers[2]?.getWeights()[0] as tf.Tensor).dataSync());
+    const kB = Array.from((b.layers[2]?.getWeights()[0] as tf.Tensor).dataSync());
+    if (alpha === 0) expect(kA).toEqual(kB);
+    else expect(kA).not.toEqual(kB);
     tf.dispose([x, y]);
     a.dispose();
     b.dispose();
@@ -127,10 +222,54 @@ describe('GradNormOptimizer inside model.fit', () => {
     innerB.dispose();
   });
 
-  it('survives model.save with includeOptimizer and loadLayersModel (registered class, nested inner config)', async () => {
+  it('works with trainOnBatch: first-pass loss, no disposed-tensor read, no leak', async () => {
+    const a = tinyModel(false);
+    const b = tinyModel(false);
+    b.setWeights(a.getWeights());
+    const innerA = tf.train.sgd(0.1);
+    const innerB = tf.train.sgd(0.1);
+    a.compile({ optimizer: gradNorm(innerA), loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    b.compile({ optimizer: innerB, loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    const x = xs();
+    const y = ys();
+    // From the same weights the first pass is the plain pass: same loss and accuracy. tfjs appends the perturbed
+    // pass's metric after them (its train function returns every metric pushed by every loss call).
+    const outA = (await a.trainOnBatch(x, y)) as number[];
+    const outB = (await b.trainOnBatch(x, y)) as number[];
+    expect(outA.length).toBe(3);
+    expect(outA[0]).toBeCloseTo(outB[0] as number, 6);
+    expect(outA[1]).toBe(outB[1]);
+    await expectNoLeak(() => a.trainOnBatch(x, y));
+    tf.dispose([x, y]);
+    a.dispose();
+    b.dispose();
+    innerA.dispose();
+    innerB.dispose();
+  });
+
+  it('works with Adam inside fit: one inner iteration per batch, no leak', async () => {
+    const model = tinyModel(true);
+    const inner = tf.train.adam(0.01);
+    const opt = gradNorm(inner, { normalize: 'per-tensor' });
+    model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    const x = xs();
+    const y = ys();
+    const h = await model.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
+    expect(inner.iterations).toBe(2); // 4 samples / batch 2, each step counted once although f ran twice
+    expect(Number.isFinite(h.history['loss']?.[0] as number)).toBe(true);
+    await expectNoLeak(() => model.fit(x, y, { epochs: 2, batchSize: 2, shuffle: false, verbose: 0 }));
+    tf.dispose([x, y]);
+    model.dispose();
+    inner.dispose();
+  });
+
+  it('survives model.save with includeOptimizer and loadLayersModel (registered class, nested inner config, slots)', async () => {
     const model = tinyModel(false);
     const inner = tf.train.momentum(0.02, 0.8);
     model.compile({ optimizer: gradNorm(inner, { rho: 0.1, alpha: 0.6, normalize: 'per-tensor' }), loss: 'categoricalCrossentropy' });
+    const x = xs();
+    const y = ys();
+    await model.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 }); // one step: momentum slots exist
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
       tf.io.withSaveHandler(async (a) => {
@@ -139,16 +278,57 @@ describe('GradNormOptimizer inside model.fit', () => {
       }),
       { includeOptimizer: true },
     );
+    const optimizerConfig = (artifacts?.trainingConfig as { optimizer_config?: unknown } | undefined)?.optimizer_config;
+    expect(optimizerConfig).toMatchObject({ class_name: 'GradNormOptimizer', config: { inner: { className: 'Momentum' } } });
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts as tf.io.ModelArtifacts));
     const opt = loaded.optimizer as GradNormOptimizer;
     expect(opt).toBeInstanceOf(GradNormOptimizer);
-    expect([opt.rho, opt.alpha, opt.normalize]).toEqual([0.1, 0.6, 'per-tensor']);
+    expect([opt.rho, opt.alpha, opt.normalize, opt.epsilon]).toEqual([0.1, 0.6, 'per-tensor', 1e-12]);
     expect(opt.inner.getClassName()).toBe('Momentum');
     expect(opt.inner.getConfig()).toEqual({ learningRate: 0.02, momentum: 0.8, useNesterov: false });
-    opt.dispose();
-    opt.inner.dispose();
+    // iteration count (1) and the 4 momentum slots (2 kernels, 2 biases) came back through setWeights.
+    expect(opt.iterations).toBe(1);
+    const [saved, restored] = [await model.optimizer.getWeights(), await opt.getWeights()];
+    expect(restored.length).toBe(5);
+    restored.forEach((r, i) => expect(Array.from(r.tensor.dataSync())).toEqual(Array.from((saved[i]?.tensor as tf.Tensor).dataSync())));
+    tf.dispose([...saved.map((s) => s.tensor), ...restored.map((r) => r.tensor), x, y]);
+    opt.dispose(); // owns the Momentum that fromConfig made
     loaded.dispose();
     model.dispose();
     inner.dispose();
   });
 });
+
+describe('GradNormOptimizer inside model.fitDataset (no per-batch tidy there)', () => {
+  it('leaks nothing across epochs with metrics on', async () => {
+    const model = tinyFitDatasetModel();
+    const inner = tf.train.sgd(0.1);
+    const opt = gradNorm(inner, { alpha: 0.7 });
+    model.compile({ optimizer: opt, loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    const dataset = (): Parameters<tfl.LayersModel['fitDataset']>[0] =>
+      ({
+        iterator: async () => {
+          let i = 0;
+          return {
+            next: async () =>
+              i++ < 3
+                ? { done: false, value: { xs: tf.ones([2, 4]), ys: tf.tensor2d([1, 0, 0, 1], [2, 2]) } }
+                : { done: true, value: undefined },
+          };
+        },
+      }) as unknown as Parameters<tfl.LayersModel['fitDataset']>[0];
+    await model.fitDataset(dataset(), { epochs: 1, verbose: 0 });
+    const before = tf.memory().numTensors;
+    await model.fitDataset(dataset(), { epochs: 3, verbose: 0 });
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    inner.dispose();
+    model.dispose();
+  });
+});
+
+function tinyFitDatasetModel(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.dense({ inputShape: [4], units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }));
+  return m;
+}
