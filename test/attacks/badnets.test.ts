@@ -1,0 +1,72 @@
+import type { ImageSet } from '../../src/data/image_set';
+import { badNets } from '../../src/attacks/badnets';
+import { createAttack, listAttacks } from '../../src/attacks/registry';
+import { ConfigError, DataShapeError } from '../../src/errors';
+
+const blank = (count: number, numClasses = 4): ImageSet => ({
+  images: new Uint8Array(count * 25),
+  labels: Uint8Array.from({ length: count }, (_, i) => i % numClasses),
+  count,
+  height: 5,
+  width: 5,
+  channels: 1,
+  numClasses,
+});
+
+/** Coordinates (row, col) of the non-zero pixels of image 0. */
+function lit(set: ImageSet): string[] {
+  const out: string[] = [];
+  for (let r = 0; r < 5; r++) for (let c = 0; c < 5; c++) if (set.images[r * 5 + c] === 255) out.push(`${r}${c}`);
+  return out;
+}
+
+describe('BadNets (Gu et al. 2017)', () => {
+  it('stamps a white square in the chosen corner', () => {
+    expect(lit(badNets({ patchSize: 2 }).applyTrigger(blank(1)))).toEqual(['33', '34', '43', '44']);
+    expect(lit(badNets({ patchSize: 2, position: 'tl' }).applyTrigger(blank(1)))).toEqual(['00', '01', '10', '11']);
+    expect(lit(badNets({ patchSize: 2, position: 'tr' }).applyTrigger(blank(1)))).toEqual(['03', '04', '13', '14']);
+    expect(lit(badNets({ patchSize: 2, position: 'bl' }).applyTrigger(blank(1)))).toEqual(['30', '31', '40', '41']);
+  });
+
+  it('a checker patch is 255 where row + col (from the patch corner) is even, 0 elsewhere', () => {
+    const img = blank(1);
+    img.images.fill(100);
+    const out = badNets({ patchSize: 3, position: 'br', pattern: 'checker' }).applyTrigger(img);
+    const patch = [2, 3, 4].map((r) => [2, 3, 4].map((c) => out.images[r * 5 + c]));
+    expect(patch).toEqual([
+      [255, 0, 255],
+      [0, 255, 0],
+      [255, 0, 255],
+    ]);
+    expect(out.images[0]).toBe(100);
+    expect(img.images[24]).toBe(100); // input untouched
+  });
+
+  it('poisons exactly round(rate * N) non-target images, relabelled to the target, reproducibly', () => {
+    const set = blank(20);
+    const attack = badNets({ rate: 0.25, target: 0, seed: 3 });
+    const { set: poisoned, indices } = attack.poison(set);
+    expect(indices.length).toBe(5);
+    for (const i of indices) {
+      expect(set.labels[i]).not.toBe(0);
+      expect(poisoned.labels[i]).toBe(0);
+      expect(poisoned.images[i * 25 + 24]).toBe(255);
+    }
+    const untouched = Array.from({ length: 20 }, (_, i) => i).filter((i) => !indices.includes(i));
+    for (const i of untouched) expect(poisoned.labels[i]).toBe(set.labels[i]);
+    expect(Array.from(set.images).every((v) => v === 0)).toBe(true);
+    expect(badNets({ rate: 0.25, target: 0, seed: 3 }).poison(set).set.images).toEqual(poisoned.images);
+    expect(Array.from(badNets({ rate: 0.25, target: 0, seed: 4 }).poison(set).indices)).not.toEqual(Array.from(indices));
+  });
+
+  it('round-trips through its config and rejects bad options', () => {
+    const a = badNets({ patchSize: 2, position: 'tl', pattern: 'checker', target: 3, rate: 0.05, seed: 9 });
+    expect(createAttack(a.config()).config()).toEqual(a.config());
+    expect(listAttacks()).toEqual(['badnets']);
+    expect(() => createAttack({ name: 'wanet' })).toThrow(/unknown attack 'wanet'; known: badnets/);
+    expect(() => badNets({ rate: 1.5 })).toThrow(/rate must be a number in \[0, 1\]; received 1.5/);
+    expect(() => badNets({ patchSize: 6 }).applyTrigger(blank(1))).toThrow(/patchSize 6 is larger than the 5x5 images/);
+    expect(() => badNets({ target: 4 }).applyTrigger(blank(1))).toThrow(ConfigError);
+    expect(() => badNets({ rate: 1 }).poison(blank(4))).toThrow(DataShapeError);
+  });
+});
