@@ -1,0 +1,90 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { kernelInputAsTensor, toPair } from './kernel_tensors';
+
+/**
+ * The filter gradient of a 2-D convolution, written only with ops the wasm backend has. Returns a new tensor.
+ *
+ * Why: tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter` kernel (tensorflow/tfjs#8474), and both the `Conv2D`
+ * and the `FusedConv2D` gradients call that kernel directly, so training any conv net on wasm fails with
+ * "Cannot find registered kernel". Overriding the `Conv2D` gradient would not cover `FusedConv2D`, which tfjs-layers
+ * uses for every conv layer with a linear activation, so we register the missing kernel itself.
+ *
+ * Formulation. With `xp` the input padded by (top, left) = (pt, pl):
+ *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} xp[n, oh·sh + kh, ow·sw + kw, ci] · dy[n, oh, ow, co].
+ * Read with `ci` as the batch, `n` as the input channel and `dy` as a filter of size outH×outW dilated by the stride,
+ * this is one forward convolution: conv2d(xᵀ[ci, h, w, n], dyᵀ[oh, ow, n, co], stride 1, dilation (sh, sw)),
+ * whose output [ci, kh, kw, co] is transposed back. The padding is explicit: (pt, pl) before, and after whatever
+ * makes the output exactly kh×kw (rows of x that no output reads are sliced away instead). The wasm Conv2D runs on
+ * XNNPACK with SIMD. Measured at batch 64 (28x28x16 → 16, 3x3): 18 ms, against 166 ms for wasm's native
+ * Conv3DBackpropFilterV2 on a depth-1 volume; an im2col + matMul from strided slices was about 3x slower than this.
+ */
+export function conv2dBackpropFilterViaConv(
+  xInfo: tf.TensorInfo,
+  dyInfo: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropFilterAttrs,
+): tf.Tensor4D {
+  if (attrs.dataFormat === 'NCHW') {
+    throw new Error("Conv2DBackpropFilter (tfjs-tsbd wasm kernel) supports dataFormat 'NHWC' only; received 'NCHW'");
+  }
+  return tf.tidy(() => {
+    const x = kernelInputAsTensor(xInfo) as tf.Tensor4D;
+    const dy = kernelInputAsTensor(dyInfo) as tf.Tensor4D;
+    const [kh, kw, ci, co] = attrs.filterShape;
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape,
+      attrs.filterShape,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const [sh, sw] = toPair(attrs.strides);
+    const [, h, w, xc] = x.shape;
+    const [, oh, ow, dyc] = dy.shape;
+    if (xc !== ci || dyc !== co || oh !== info.outHeight || ow !== info.outWidth) {
+      throw new Error(
+        `Conv2DBackpropFilter: x ${JSON.stringify(x.shape)}, dy ${JSON.stringify(dy.shape)} and filterShape ` +
+          `${JSON.stringify(attrs.filterShape)} disagree; expected dy [n, ${info.outHeight}, ${info.outWidth}, ${co}]`,
+      );
+    }
+    const pt = info.padInfo.top;
+    const pl = info.padInfo.left;
+    // Last input row (column) + 1 that any output reads, in unpadded coordinates: kh + (oh - 1)·sh - pt.
+    const needH = kh + (oh - 1) * sh - pt;
+    const needW = kw + (ow - 1) * sw - pl;
+    const xs: tf.Tensor4D =
+      needH < h || needW < w ? tf.slice(x, [0, 0, 0, 0], [-1, Math.min(h, needH), Math.min(w, needW), -1]) : x;
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [pt, Math.max(0, needH - h)],
+      [pl, Math.max(0, needW - w)],
+      [0, 0],
+    ];
+    const xt = tf.transpose(xs, [3, 1, 2, 0]); // [ci, h, w, n]
+    const dyt = tf.transpose(dy, [1, 2, 0, 3]); // [oh, ow, n, co]
+    const g = tf.conv2d(xt, dyt, 1, pad, 'NHWC', [sh, sw]); // [ci, kh, kw, co]
+    return tf.transpose(g, [1, 2, 0, 3]);
+  });
+}
+
+/** Kernel config for `tf.registerKernel`. */
+export const conv2dBackpropFilterWasmConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs }) => {
+    const x = inputs['x'];
+    const dy = inputs['dy'];
+    if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
+    return conv2dBackpropFilterViaConv(x, dy, attrs as unknown as tf.Conv2DBackpropFilterAttrs);
+  },
+};
+
+/**
+ * Registers `Conv2DBackpropFilter` for the wasm backend unless a kernel of that name is already there (ours, or a
+ * native one in a later tfjs release, which we then leave in place). Idempotent; does not load wasm itself.
+ */
+export function registerConv2dBackpropFilterWasm(): void {
+  if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') !== undefined) return;
+  tf.registerKernel(conv2dBackpropFilterWasmConfig);
+}

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+import { kernelInputAsTensor, toPair } from './kernel_tensors';
+
+/**
+ * The input gradient of a 2-D convolution (NHWC, dilation 1) as one forward convolution on wasm. Returns a new
+ * tensor of `inputShape`.
+ *
+ * Why: wasm has a native `Conv2DBackpropInput`, but it is a plain loop without XNNPACK; in a batch-64 training step
+ * of preact-resnet-s it took about half the time. Its forward Conv2D is several times faster, so we replace it.
+ *
+ * Formulation: dx[n, i, j, ci] = Σ dy[n, oh, ow, co] · W[kh, kw, ci, co] over oh·sh + kh − pt = i (same for columns).
+ * Spread dy onto a grid with (s − 1) zeros between entries (u, of height (oh − 1)·sh + 1), pad it by kh − 1 − pt
+ * before and by h − height(u) + pt after, and correlate with the filter flipped in space and with ci/co swapped.
+ * A negative pad means those rows are never read, so they are sliced away instead.
+ */
+export function conv2dBackpropInputViaConv(
+  dyInfo: tf.TensorInfo,
+  filterInfo: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropInputAttrs,
+): tf.Tensor4D {
+  if (attrs.dataFormat === 'NCHW') {
+    throw new Error("Conv2DBackpropInput (tfjs-tsbd wasm kernel) supports dataFormat 'NHWC' only; received 'NCHW'");
+  }
+  return tf.tidy(() => {
+    const dy = kernelInputAsTensor(dyInfo) as tf.Tensor4D;
+    const filter = kernelInputAsTensor(filterInfo) as tf.Tensor4D;
+    const [n, h, w, ci] = attrs.inputShape;
+    const [kh, kw, , co] = filter.shape;
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const [sh, sw] = toPair(attrs.strides);
+    const [, oh, ow] = dy.shape;
+    let u: tf.Tensor4D = dy;
+    if (sh > 1 || sw > 1) {
+      const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+      u = tf.slice(tf.reshape<tf.Rank.R4>(spread, [n, oh * sh, ow * sw, co]), [0, 0, 0, 0], [-1, (oh - 1) * sh + 1, (ow - 1) * sw + 1, -1]);
+    }
+    const before = [kh - 1 - info.padInfo.top, kw - 1 - info.padInfo.left] as const;
+    const after = [h - u.shape[1] + info.padInfo.top, w - u.shape[2] + info.padInfo.left] as const;
+    if (before[0] < 0 || before[1] < 0 || after[0] < 0 || after[1] < 0) {
+      const top = Math.max(0, -before[0]);
+      const left = Math.max(0, -before[1]);
+      u = tf.slice(u, [0, top, left, 0], [-1, u.shape[1] - top - Math.max(0, -after[0]), u.shape[2] - left - Math.max(0, -after[1]), -1]);
+    }
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [Math.max(0, before[0]), Math.max(0, after[0])],
+      [Math.max(0, before[1]), Math.max(0, after[1])],
+      [0, 0],
+    ];
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kh, kw, co, ci]
+    const dx = tf.conv2d(u, flipped, 1, pad);
+    if (dx.shape[1] !== h || dx.shape[2] !== w || dx.shape[3] !== ci) {
+      throw new Error(`Conv2DBackpropInput: produced ${JSON.stringify(dx.shape)}, expected ${JSON.stringify(attrs.inputShape)}`);
+    }
+    return dx;
+  });
+}
+
+/** Kernel config for `tf.registerKernel`; replaces wasm's native (slower) kernel. */
+export const conv2dBackpropInputWasmConfig: tf.KernelConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs }) => {
+    const dy = inputs['dy'];
+    const filter = inputs['filter'];
+    if (dy === undefined || filter === undefined) throw new Error('Conv2DBackpropInput needs inputs dy and filter');
+    return conv2dBackpropInputViaConv(dy, filter, attrs as unknown as tf.Conv2DBackpropInputAttrs);
+  },
+};
+
+/**
+ * Replaces wasm's `Conv2DBackpropInput` with `conv2dBackpropInputViaConv`. Idempotent: a second call sees ours
+ * in place and does nothing; the replacement goes through unregister + register, so tfjs logs no warning.
+ */
+export function registerConv2dBackpropInputWasm(): void {
+  const current = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+  if (current?.kernelFunc === conv2dBackpropInputWasmConfig.kernelFunc) return;
+  if (current !== undefined) tf.unregisterKernel(tf.Conv2DBackpropInput, 'wasm');
+  tf.registerKernel(conv2dBackpropInputWasmConfig);
+}

@@ -1,0 +1,12 @@
+export { selectBackend, type BackendName } from './select_backend';
+export { registerTrainingKernels } from './register_training_kernels';
+export { conv2dBackpropFilterViaConv, registerConv2dBackpropFilterWasm } from './conv2d_backprop_filter_wasm';
+export { conv2dBackpropInputViaConv, registerConv2dBackpropInputWasm } from './conv2d_backprop_input_wasm';
+export {
+  depthwiseConv2dBackpropFilterViaConv,
+  registerDepthwiseConv2dBackpropFilterWasm,
+} from './depthwise_conv2d_backprop_filter_wasm';
+export {
+  depthwiseConv2dBackpropInputViaConv,
+  registerDepthwiseConv2dBackpropInputWasm,
+} from './depthwise_conv2d_backprop_input_wasm';
