@@ -7,7 +7,9 @@ import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
 import { fitImageSet } from '../training/fit_image_set';
 import { splitClean } from './clean_split';
-import { compileForFinetune } from './stage_tools';
+import * as tf from '@tensorflow/tfjs-core';
+import { crossEntropyLoss } from '../losses/cross_entropy';
+import { disposeOptimizer } from '../internal/dispose_optimizer';
 import type { ResolvedPurifyOptions } from './tsbd_options';
 
 /** One candidate n tried by {@link chooseFraction}. */
@@ -30,8 +32,10 @@ export interface FractionChoice {
  * Chooses the re-initialisation fraction n from CLEAN data alone.
  *
  * Rule: the largest candidate n (probed in ascending order, stopping at the first rejection) from which the model
- * recovers: after zero re-initialisation with n and `probeSteps` activeness-aware fine-tuning steps on part of the
- * clean set, its accuracy on the held-out rest is within `tolerance` of the original model's. The idea: re-initialise
+ * recovers: after zero re-initialisation with n and a short recovery (`probeSteps` plain momentum-SGD steps at the
+ * fine-tuning learning rate, `probeBatchSize` images each) on part of the clean set, its accuracy on the held-out
+ * rest is within `tolerance` of the original model's. The probe uses single-gradient steps because it only asks
+ * whether clean accuracy comes back, and they cost half as much as activeness-aware ones. The idea: re-initialise
  * as much of the high-NWC (backdoor-suspect) part of the net as the clean data shows we can afford to rebuild.
  * Nothing here sees poisoned or test data. When no candidate is accepted, the smallest is used and a warning is
  * emitted.
@@ -49,19 +53,20 @@ export async function chooseFraction(
   const { train, heldOut } = splitClean(clean, o.auto.heldOutFraction, o.seed + 7);
   const evalOpts = { range: o.range };
   const baseAcc = (await evaluate(model, heldOut, undefined, evalOpts)).acc;
-  const stepsPerEpoch = Math.ceil(train.count / o.finetune.batchSize);
+  const stepsPerEpoch = Math.ceil(train.count / o.auto.probeBatchSize);
   const epochs = Math.max(1, Math.round(o.auto.probeSteps / stepsPerEpoch));
   const candidates = [...new Set(o.auto.candidates)].sort((a, b) => a - b);
   const probes: FractionProbe[] = [];
   let chosen: number | undefined;
   for (const fraction of candidates) {
     const probe = cloneModel(model);
-    const opt = compileForFinetune(probe, output, o.finetune);
+    const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
+    probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
     try {
       applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
       await fitImageSet(probe, train, {
         epochs,
-        batchSize: o.finetune.batchSize,
+        batchSize: o.auto.probeBatchSize,
         seed: o.seed + 11,
         augment: o.augment,
         range: o.range,
@@ -73,7 +78,7 @@ export async function chooseFraction(
       if (!accepted) break;
       chosen = fraction;
     } finally {
-      opt.dispose();
+      disposeOptimizer(opt);
       probe.dispose();
     }
   }

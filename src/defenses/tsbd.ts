@@ -85,7 +85,7 @@ export async function purify(
   }
   checkFiniteWeights(model);
   const output = outputKind(model);
-  const o = resolvePurifyOptions(options, numClasses);
+  const o = resolvePurifyOptions(options, numClasses, clean.count);
   const events = options.events;
   const seconds = { unlearn: 0, select: 0, reinit: 0, finetune: 0, total: 0 };
   const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
