@@ -6,7 +6,11 @@ import { checkConfig, checkNumber } from '../internal/assert';
 
 /** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
 export interface UnlearnOptions {
-  /** SGD learning rate. @default 1e-4 */
+  /**
+   * SGD learning rate of the gradient ascent. @default 0.01. Porting note: the reference uses 1e-4 on PreAct-ResNet18
+   * (11M parameters). Measured on preact-resnet-s (78k) with 800 clean Fashion-MNIST images: at 1e-4 clean accuracy
+   * stayed at 0.88 for 13 epochs; at 0.01 it fell to 0.03 in 7 epochs (58 s).
+   */
   lr?: number;
   /** SGD momentum. @default 0.9 */
   momentum?: number;
@@ -111,7 +115,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     augment: o.augment ?? false,
     seed: o.seed ?? 0,
     unlearn: {
-      lr: u.lr ?? 1e-4,
+      lr: u.lr ?? 0.01,
       momentum: u.momentum ?? 0.9,
       batchSize: u.batchSize ?? stepBatchSize(cleanCount),
       targetAcc: u.targetAcc ?? 1 / numClasses,
