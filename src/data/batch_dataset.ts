@@ -26,6 +26,10 @@ type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
  * A dataset for `model.fitDataset` that yields {xs, ys} batches from an ImageSet, shuffled and augmented afresh each
  * epoch. Tensors are made per batch, on demand, and `fitDataset` disposes them after the step, so memory stays flat
  * however large the set. (tfjs-data is not needed: fitDataset only calls `iterator()` and `next()`.)
+ * Epochs are counted per dataset object, from the first batch drawn by an iterator: epoch e shuffles and augments
+ * with an Rng seeded from (seed, e), so two datasets built alike yield the same batches, epoch by epoch. Reusing
+ * one object for a second `fitDataset` call continues the count (epoch e+1, ...) rather than replaying epoch 0.
+ * Batch tensors belong to the consumer (`fitDataset` disposes them after each step).
  */
 export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetArg {
   checkNumber('batchSize', args.batchSize, 1, Infinity, { integer: true });

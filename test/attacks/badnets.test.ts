@@ -42,6 +42,31 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(img.images[24]).toBe(100); // input untouched
   });
 
+  it('the checker starts at the patch corner in every position, and stamps all channels', () => {
+    expect(lit(badNets({ patchSize: 2, position: 'tl', pattern: 'checker' }).applyTrigger(blank(1)))).toEqual(['00', '11']);
+    expect(lit(badNets({ patchSize: 2, position: 'tr', pattern: 'checker' }).applyTrigger(blank(1)))).toEqual(['03', '14']);
+    expect(lit(badNets({ patchSize: 2, position: 'bl', pattern: 'checker' }).applyTrigger(blank(1)))).toEqual(['30', '41']);
+    expect(lit(badNets({ patchSize: 2, position: 'br', pattern: 'checker' }).applyTrigger(blank(1)))).toEqual(['33', '44']);
+    // 2x2 RGB image, 1-pixel white patch bottom-right: pixel (1,1) = bytes 9..11
+    const rgb: ImageSet = { images: new Uint8Array(12).fill(7), labels: Uint8Array.from([1]), count: 1, height: 2, width: 2, channels: 3, numClasses: 2 };
+    expect(Array.from(badNets({ patchSize: 1 }).applyTrigger(rgb).images)).toEqual([7, 7, 7, 7, 7, 7, 7, 7, 7, 255, 255, 255]);
+    // every image is stamped; labels kept
+    const three = badNets({ patchSize: 1 }).applyTrigger(blank(3));
+    expect([three.images[24], three.images[49], three.images[74]]).toEqual([255, 255, 255]);
+    expect(Array.from(three.labels)).toEqual([0, 1, 2]);
+  });
+
+  it('poisons round(rate * N): 0.1 of 25 is 3, 0 of 25 is none', () => {
+    const set = blank(25, 5);
+    const { set: p, indices } = badNets({ rate: 0.1, target: 2 }).poison(set);
+    expect(indices.length).toBe(3);
+    expect(Array.from(indices)).toEqual(Array.from(indices).sort((x, y) => x - y));
+    let relabelled = 0;
+    for (let i = 0; i < 25; i++) if (p.labels[i] !== set.labels[i]) relabelled++;
+    expect(relabelled).toBe(3);
+    expect(badNets({ rate: 0 }).poison(set).indices.length).toBe(0);
+  });
+
   it('poisons exactly round(rate * N) non-target images, relabelled to the target, reproducibly', () => {
     const set = blank(20);
     const attack = badNets({ rate: 0.25, target: 0, seed: 3 });
@@ -68,5 +93,9 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(() => badNets({ patchSize: 6 }).applyTrigger(blank(1))).toThrow(/patchSize 6 is larger than the 5x5 images/);
     expect(() => badNets({ target: 4 }).applyTrigger(blank(1))).toThrow(ConfigError);
     expect(() => badNets({ rate: 1 }).poison(blank(4))).toThrow(DataShapeError);
+    expect(() => badNets({ rate: -0.1 })).toThrow(ConfigError);
+    expect(() => createAttack({ name: 'badnets', rate: 2 })).toThrow(/rate must be a number in \[0, 1\]; received 2/);
+    expect(() => createAttack({ name: 'badnets', position: 'middle' })).toThrow(/position must be br, bl, tr or tl; received middle/);
+    expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', target: 0, rate: 0.1, seed: 0 });
   });
 });

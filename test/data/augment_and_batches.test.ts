@@ -5,6 +5,7 @@ import { batchDataset } from '../../src/data/batch_dataset';
 import type { ImageSet } from '../../src/data/image_set';
 import { toTensors } from '../../src/data/tensors';
 import type { Rng } from '../../src/internal/rng';
+import { ConfigError } from '../../src/errors';
 import { expectNoLeak } from '../helpers/leak';
 
 /** A 4x4 image whose pixel (r, c) is 4r + c + 1. */
@@ -33,7 +34,26 @@ describe('augmentImages: random crop after zero padding, then horizontal flip', 
   });
   it('mirrors when the flip draw is below 1/2', () => {
     const out = augmentImages(grid, stubRng([2, 0], [0.3]), { padding: 1 });
-    expect(Array.from(out.images.subarray(0, 4))).toEqual([7, 6, 5, 0]);
+    // the crop above, each row reversed
+    expect(Array.from(out.images)).toEqual([7, 6, 5, 0, 11, 10, 9, 0, 15, 14, 13, 0, 0, 0, 0, 0]);
+  });
+  it('does not mirror when the flip draw is 1/2 or more; padding 0 with no flip is the identity', () => {
+    // int(3) = 1, 1 -> dy = dx = 0: no shift; next() = 0.5 -> no flip
+    expect(Array.from(augmentImages(grid, stubRng([1, 1], [0.5]), { padding: 1 }).images)).toEqual(Array.from(grid.images));
+    expect(Array.from(augmentImages(grid, stubRng([0, 0], []), { padding: 0, flip: false }).images)).toEqual(Array.from(grid.images));
+  });
+  it('draws dy, dx, flip per image in order, and moves all channels of a pixel together', () => {
+    // two 1x2 images with 2 channels: [(1,2),(3,4)] and [(5,6),(7,8)]; padding 1.
+    const set: ImageSet = { images: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), labels: Uint8Array.from([0, 1]), count: 2, height: 1, width: 2, channels: 2, numClasses: 2 };
+    // image 0: dy 0, dx +1 (int 2) -> out col0 = in col1, col1 = 0; flip 0.9 -> none  => [(3,4),(0,0)]
+    // image 1: dy 0, dx 0 -> unchanged; flip 0.1 -> mirrored                             => [(7,8),(5,6)]
+    const out = augmentImages(set, stubRng([1, 2, 1, 1], [0.9, 0.1]), { padding: 1 });
+    expect(Array.from(out.images)).toEqual([3, 4, 0, 0, 7, 8, 5, 6]);
+    expect(Array.from(out.labels)).toEqual([0, 1]);
+  });
+  it('rejects a padding that is negative, fractional or wider than the image', () => {
+    expect(() => augmentImages(grid, stubRng([], []), { padding: 5 })).toThrow(/augment.padding must be an integer in \[0, 4\]; received 5/);
+    expect(() => augmentImages(grid, stubRng([], []), { padding: 1.5 })).toThrow(ConfigError);
   });
 });
 
@@ -47,7 +67,24 @@ describe('toTensors', () => {
     expect(v[1]).toBeCloseTo(1, 6);
     expect(v[2]).toBeCloseTo(-1 + (2 * 51) / 255, 6);
     expect(Array.from(y.dataSync())).toEqual([0, 1, 0, 1, 0, 0]);
+    expect([x.dtype, y.dtype]).toEqual(['float32', 'float32']);
     tf.dispose([x, y]);
+  });
+  it('takes the images at `indices`, in that order; the default range is [0, 1]', () => {
+    const set: ImageSet = { images: Uint8Array.from([0, 51, 255]), labels: Uint8Array.from([0, 1, 2]), count: 3, height: 1, width: 1, channels: 1, numClasses: 3 };
+    const { x, y } = toTensors(set, undefined, [2, 1]);
+    expect(x.shape).toEqual([2, 1, 1, 1]);
+    const v = Array.from(x.dataSync());
+    expect(v[0]).toBeCloseTo(1, 6);
+    expect(v[1]).toBeCloseTo(0.2, 6); // 51 / 255
+    expect(Array.from(y.dataSync())).toEqual([0, 0, 1, 0, 1, 0]);
+    tf.dispose([x, y]);
+  });
+  it('leaks nothing once the caller disposes x and y', async () => {
+    await expectNoLeak(() => {
+      const { x, y } = toTensors(grid);
+      tf.dispose([x, y]);
+    });
   });
 });
 
@@ -66,6 +103,32 @@ describe('batchDataset for model.fitDataset', () => {
     }
     expect(sizes).toEqual([4, 4, 2]);
     expect(labelSum).toBe(2 * (0 + 1 + 2 + 3 + 4)); // each label twice, whatever the order
+  });
+
+  type Iter = { next: () => Promise<IteratorResult<{ xs: tf.Tensor; ys: tf.Tensor }>> };
+  type Ds = { iterator: () => Promise<Iter> };
+  /** The labels of every batch of one epoch, in order (disposing the batches). */
+  async function epochLabels(ds: Ds): Promise<number[]> {
+    const it = await ds.iterator();
+    const out: number[] = [];
+    for (let r = await it.next(); r.done !== true; r = await it.next()) {
+      const ys = r.value.ys;
+      out.push(...Array.from(tf.tidy(() => tf.argMax(ys, -1)).dataSync()));
+      tf.dispose([r.value.xs, r.value.ys]);
+    }
+    return out;
+  }
+
+  it('shuffles afresh each epoch, reproducibly from the seed; shuffle false keeps the order', async () => {
+    const a = batchDataset(set, { batchSize: 3, seed: 7 }) as unknown as Ds;
+    const b = batchDataset(set, { batchSize: 3, seed: 7 }) as unknown as Ds;
+    const a0 = await epochLabels(a);
+    const a1 = await epochLabels(a);
+    expect(await epochLabels(b)).toEqual(a0);
+    expect(await epochLabels(b)).toEqual(a1);
+    const plain = batchDataset(set, { batchSize: 3, shuffle: false }) as unknown as Ds;
+    expect(await epochLabels(plain)).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+    expect(() => batchDataset(set, { batchSize: 0 })).toThrow(ConfigError);
   });
 
   it('trains a model over epochs without leaking, with augmentation on', async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { readIdx, readIdxImageSet, writeIdx } from '../../src/data/idx';
 import { DataShapeError, IoError } from '../../src/errors';
 
@@ -27,7 +27,10 @@ describe('IDX files', () => {
     writeIdx(join(dir, 'w'), [2, 3], Uint8Array.from([1, 2, 3, 4, 5, 6]));
     expect(Uint8Array.from(readFileSync(join(dir, 'w')))).toEqual(bytes);
     writeIdx(join(dir, 'w.gz'), [2, 3], Uint8Array.from([1, 2, 3, 4, 5, 6]), { gzip: true });
-    expect(readIdx(join(dir, 'w.gz')).data).toEqual(Uint8Array.from([1, 2, 3, 4, 5, 6]));
+    const gz = readFileSync(join(dir, 'w.gz'));
+    expect([gz[0], gz[1]]).toEqual([0x1f, 0x8b]); // the gzip magic
+    expect(Uint8Array.from(gunzipSync(gz))).toEqual(bytes); // and inside, the same hand-written bytes
+    expect(readIdx(join(dir, 'w.gz'))).toEqual({ dims: [2, 3], data: Uint8Array.from([1, 2, 3, 4, 5, 6]) });
   });
 
   it('names a bad magic, a truncated file and a missing file', () => {
@@ -36,6 +39,10 @@ describe('IDX files', () => {
     writeFileSync(join(dir, 't'), bytes.subarray(0, 15));
     expect(() => readIdx(join(dir, 't'))).toThrow(/IDX dims 2x3 need 6 data bytes, file has 3/);
     expect(() => readIdx(join(dir, 't'))).toThrow(DataShapeError);
+    writeFileSync(join(dir, 't.gz'), gzipSync(bytes.subarray(0, 15)));
+    expect(() => readIdx(join(dir, 't.gz'))).toThrow(/IDX dims 2x3 need 6 data bytes, file has 3/);
+    writeFileSync(join(dir, 'h'), bytes.subarray(0, 9)); // rank 2 needs 12 header bytes
+    expect(() => readIdx(join(dir, 'h'))).toThrow(/header of rank 2 is truncated/);
     expect(() => readIdx(join(dir, 'nope'))).toThrow(IoError);
   });
 

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { badNets } from '../../src/attacks/badnets';
 import type { ImageSet } from '../../src/data/image_set';
 import { der } from '../../src/metrics/der';
-import { evaluate } from '../../src/metrics/evaluate';
+import { evaluate, predictLabels } from '../../src/metrics/evaluate';
 import { expectNoLeak } from '../helpers/leak';
 
 /** Predicts class 1 when the bottom-right pixel of a 2x2 image is bright, else class 0. */
@@ -11,7 +11,8 @@ function brightCornerModel(): tfl.LayersModel {
   const m = tfl.sequential();
   m.add(tfl.layers.flatten({ inputShape: [2, 2, 1] }));
   m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
-  m.layers[1]?.setWeights([tf.tensor2d([0, 0, 0, 0, 0, 0, 0, 10], [4, 2]), tf.tensor1d([0, -5])]);
+  // Only the bottom-right pixel (input 3) feeds class 1: logits [0, 10 * p3 - 5].
+  tf.tidy(() => m.layers[1]?.setWeights([tf.tensor2d([0, 0, 0, 0, 0, 0, 0, 10], [4, 2]), tf.tensor1d([0, -5])]));
   return m;
 }
 
@@ -43,12 +44,22 @@ describe('metrics (BackdoorBench conventions)', () => {
     expect(plain.asr).toBeNaN();
   });
 
+  it('predictLabels: argmax per image, in order, across batch boundaries', async () => {
+    // dark -> 0, corner lit -> 1 (see brightCornerModel); batch size 3 splits the 4 images 3 + 1.
+    expect(Array.from(await predictLabels(model, test, { batchSize: 3 }))).toEqual([0, 1, 0, 1]);
+    // range {-1, 1}: pixel 0 -> -1 gives logits [0, -15] for the corner pixel -> still 0; pixel 255 -> 1 -> [0, 5] -> 1.
+    expect(Array.from(await predictLabels(model, test, { range: { min: -1, max: 1 } }))).toEqual([0, 1, 0, 1]);
+  });
+
   it('evaluate leaks nothing', async () => {
     await expectNoLeak(() => evaluate(model, test, badNets({ patchSize: 1, target: 1 }), { batchSize: 3 }));
   });
 
   it('DER as a fraction: 0.5 is no change', () => {
-    expect(der({ acc: 0.9, asr: 1 }, { acc: 0.87, asr: 0.03 })).toBeCloseTo((0.97 - 0.03 + 1) / 2, 12);
+    // (max(0, 1 - 0.03) - max(0, 0.9 - 0.87) + 1) / 2 = (0.97 - 0.03 + 1) / 2 = 0.97
+    expect(der({ acc: 0.9, asr: 1 }, { acc: 0.87, asr: 0.03 })).toBeCloseTo(0.97, 12);
+    expect(der({ acc: 0.9, asr: 1 }, { acc: 0.9, asr: 0 })).toBe(1);
+    expect(der({ acc: 0.9, asr: 1 }, { acc: 0.1, asr: 1 })).toBeCloseTo(0.1, 12); // (0 - 0.8 + 1) / 2
     expect(der({ acc: 0.9, asr: 0.5 }, { acc: 0.9, asr: 0.5 })).toBe(0.5);
     expect(der({ acc: 0.8, asr: 0.1 }, { acc: 0.85, asr: 0.2 })).toBe(0.5); // gains are not rewarded, losses floor at 0
   });
