@@ -44,10 +44,12 @@ export interface PurifyReport {
   backend: string;
 }
 
-/** What {@link purify} returns: a new model (the caller owns and disposes it) and the report. */
+/** What {@link purify} returns: a new model (the caller owns and disposes it), the report and the NWC ranking. */
 export interface PurifyResult {
   model: tfl.LayersModel;
   report: PurifyReport;
+  /** Per-neuron weight change under clean unlearning, ranked; plain data (`toJSON()`, `toCSV()`). */
+  scores: NwcScores;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function purify(
     const after = finetuneEpochs.length > 0 ? (finetuneEpochs[finetuneEpochs.length - 1] as number) : afterReinit;
     return {
       model: purified,
+      scores,
       report: {
         fraction,
         fractionSource: o.fraction === 'auto' ? 'auto' : 'given',

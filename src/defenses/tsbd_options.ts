@@ -38,7 +38,12 @@ export interface FinetuneOptions {
   rho?: number;
   /** Weight alpha of the perturbed gradient. @default 0.7 */
   alpha?: number;
-  /** How the perturbation is normalised. @default 'global' */
+  /**
+   * How the perturbation is normalised: 'per-tensor' (each tensor by its own norm, as the reference code; the total
+   * step is r*sqrt(#tensors)) or 'global' (the paper's math). @default 'per-tensor'. Measured on the demo's model
+   * (preact-resnet-s, 800 clean images, n = 0.1): global left ASR at 0.994, per-tensor brought it to 0.262 (and to
+   * 0.036 at n = 0.3), at the same clean accuracy.
+   */
   normalize?: 'global' | 'per-tensor';
   /** Keep the zeroed weights at zero during fine-tuning. @default false (the reference lets them regrow) */
   keepZero?: boolean;
@@ -129,7 +134,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       batchSize: f.batchSize ?? stepBatchSize(cleanCount),
       rho: f.rho ?? 0.05,
       alpha: f.alpha ?? 0.7,
-      normalize: f.normalize ?? 'global',
+      normalize: f.normalize ?? 'per-tensor',
       keepZero: f.keepZero ?? false,
     },
     auto: {

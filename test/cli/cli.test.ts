@@ -55,7 +55,10 @@ describe('tsbd CLI (wasm backend, committed subset)', () => {
     // small-cnn scores 16 + 16 + 32 + 32 = 96 conv neurons; floor(0.1 * 96) = 9.
     expect(purified.neurons).toBe(9);
     expect(Object.keys(purified.seconds).sort()).toEqual(['finetune', 'reinit', 'select', 'total', 'unlearn']);
-    expect(readdirSync(purifyOut).sort()).toEqual(['model.json', 'report.json', 'weights.bin']);
+    expect(readdirSync(purifyOut).sort()).toEqual(['model.json', 'ranking.csv', 'ranking.json', 'report.json', 'weights.bin']);
+    const csv = readFileSync(join(purifyOut, 'ranking.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('layer,neuron,score');
+    expect(csv).toHaveLength(1 + 96);
     const report = JSON.parse(readFileSync(join(purifyOut, 'report.json'), 'utf8')) as { cleanCount: number; neurons: number };
     expect(report.cleanCount).toBe(80);
     expect(report.neurons).toBe(9);

@@ -27,7 +27,7 @@ export function demoCommand(backend: () => BackendName): Command {
   return new Command('demo')
     .description('attack, purify and evaluate on the committed Fashion-MNIST subset')
     .option('--seed <s>', 'seed for everything', parseSeed, 0)
-    .option('--epochs <n>', 'epochs to train the backdoored model', parsePositiveInt, 4)
+    .option('--epochs <n>', 'epochs to train the backdoored model', parsePositiveInt, 2)
     .option('--clean-fraction <f>', "share of the training split the defender holds, clean", parseFraction, 0.1)
     .option('--json', 'print one JSON object on stdout', false)
     .option('--quiet', 'no progress on stderr', false)

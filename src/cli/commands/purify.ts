@@ -36,7 +36,7 @@ function parseN(value: string): number | 'auto' {
 /** `tsbd purify`: TSBD on a saved model with a clean sample of the training split. */
 export function purifyCommand(backend: () => BackendName): Command {
   return new Command('purify')
-    .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json and OUT/report.json')
+    .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json, OUT/report.json and the NWC ranking (OUT/ranking.json, OUT/ranking.csv: layer, neuron, score)')
     .requiredOption('--model <path>', 'model.json (or its directory) to purify')
     .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files; the clean set is drawn from its training split")
     .option('--clean-fraction <f>', 'share of the training split the defender holds, clean', parseFraction, 0.05)
@@ -44,7 +44,7 @@ export function purifyCommand(backend: () => BackendName): Command {
     .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
     .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
     .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
-    .option('--normalize <how>', "'global' (paper) or 'per-tensor' (reference code)", 'global')
+    .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
     .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
     .requiredOption('--out <dir>', 'output directory')
     .option('--force', 'replace an existing output directory', false)
@@ -59,7 +59,7 @@ export function purifyCommand(backend: () => BackendName): Command {
       logLine(opts.quiet, `data ${source}: clean set of ${clean.count} training images`);
       const model = await loadModel(opts.model);
       try {
-        const { model: purified, report } = await purify(model, clean, {
+        const { model: purified, report, scores } = await purify(model, clean, {
           fraction: opts.n,
           weightFraction: opts.m,
           augment: opts.augment ? {} : false,
@@ -70,6 +70,8 @@ export function purifyCommand(backend: () => BackendName): Command {
         try {
           await saveModel(purified, opts.out, { force: opts.force });
           writeFileAtomic(join(opts.out, 'report.json'), `${JSON.stringify({ ...report, cleanCount: clean.count, data: source }, null, 2)}\n`);
+          writeFileAtomic(join(opts.out, 'ranking.json'), `${JSON.stringify(scores.toJSON())}\n`);
+          writeFileAtomic(join(opts.out, 'ranking.csv'), scores.toCSV());
         } finally {
           purified.dispose();
         }
