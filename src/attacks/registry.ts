@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors';
-import type { Attack } from './attack';
+import type { Attack, AttackConfig } from './attack';
 import { BadNets, type BadNetsArgs } from './badnets';
 
 const FACTORIES: Record<string, (args: Record<string, unknown>) => Attack> = {
@@ -12,7 +12,7 @@ export function listAttacks(): string[] {
 }
 
 /** Re-creates an attack from its config (e.g. attack.json); the other fields are the attack's options, validated. */
-export function createAttack(config: { name: string; [k: string]: unknown }): Attack {
+export function createAttack(config: AttackConfig | { name: string; [k: string]: unknown }): Attack {
   const factory = FACTORIES[config.name];
   if (factory === undefined) {
     throw new ConfigError(`unknown attack '${config.name}'; known: ${listAttacks().join(', ')}`, { name: config.name });

@@ -30,11 +30,14 @@ type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
  * with an Rng seeded from (seed, e), so two datasets built alike yield the same batches, epoch by epoch. Reusing
  * one object for a second `fitDataset` call continues the count (epoch e+1, ...) rather than replaying epoch 0.
  * Batch tensors belong to the consumer (`fitDataset` disposes them after each step).
+ * Each iterator ends after one pass (one epoch), so do not give `fitDataset` a `batchesPerEpoch`: with it, fitDataset
+ * keeps one iterator for all epochs and stops, with a warning, when that runs out after the first.
  */
 export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetArg {
   checkNumber('batchSize', args.batchSize, 1, Infinity, { integer: true });
   const shuffle = args.shuffle ?? true;
   const seed = args.seed ?? 0;
+  checkNumber('seed', seed, 0, 2 ** 32, { integer: true });
   const augment = args.augment ?? false;
   const range = args.range ?? UNIT_RANGE;
   const batches = Math.ceil(set.count / args.batchSize);

@@ -4,6 +4,7 @@ import type { Attack } from '../attacks/attack';
 import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
 import { toTensors, UNIT_RANGE, type PixelRange } from '../data/tensors';
+import { checkNumber } from '../internal/assert';
 
 /** Options of {@link evaluate} and {@link predictLabels}. */
 export interface EvaluateOptions {
@@ -13,9 +14,13 @@ export interface EvaluateOptions {
   batchSize?: number;
 }
 
-/** The model's predicted class per image (inference mode, argmax), as plain numbers. */
+/**
+ * The model's predicted class per image (`model.predict`, i.e. inference mode; argmax over the last axis), as plain
+ * numbers. Tensors are made and freed batch by batch; nothing is returned that needs disposing.
+ */
 export async function predictLabels(model: tfl.LayersModel, set: ImageSet, opts: EvaluateOptions = {}): Promise<Int32Array> {
   const batchSize = opts.batchSize ?? 256;
+  checkNumber('batchSize', batchSize, 1, Infinity, { integer: true });
   const out = new Int32Array(set.count);
   for (let start = 0; start < set.count; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, k) => start + k);
@@ -32,7 +37,8 @@ export async function predictLabels(model: tfl.LayersModel, set: ImageSet, opts:
 /**
  * BackdoorBench metrics, as fractions in [0, 1]: ACC on the clean test set; on the test images whose true class is
  * NOT the target, stamped with the trigger, ASR = share predicted as the target and RA = share predicted as their
- * true class. Without an attack, asr and ra are NaN.
+ * true class. Without an attack, asr and ra are NaN (also when every test image is of the target class).
+ * Returns plain numbers; every tensor made on the way is freed.
  */
 export async function evaluate(
   model: tfl.LayersModel,

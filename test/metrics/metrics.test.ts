@@ -51,6 +51,36 @@ describe('metrics (BackdoorBench conventions)', () => {
     expect(Array.from(await predictLabels(model, test, { range: { min: -1, max: 1 } }))).toEqual([0, 1, 0, 1]);
   });
 
+  it('with 3 classes, a stamped image predicted neither target nor true class counts in neither ASR nor RA', async () => {
+    // 2x2 images, pixels p0..p3 in {0, 1}: logits [0.5, p1, 2 * p3], so p3 lit -> 2, else p1 lit -> 1, else 0.
+    const m = tfl.sequential();
+    m.add(tfl.layers.flatten({ inputShape: [2, 2, 1] }));
+    m.add(tfl.layers.dense({ units: 3 }));
+    tf.tidy(() => m.layers[1]?.setWeights([tf.tensor2d([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 2], [4, 3]), tf.tensor1d([0.5, 0, 0])]));
+    // (p0 p1 p2 p3) label -> clean prediction; stamped (1-px patch top-right lights p1, target 1) -> prediction
+    // a (0 0 0 0) 0 -> 0 right; stamped -> 1 = target (ASR)
+    // b (0 0 0 1) 2 -> 2 right; stamped -> 2 = true (RA)
+    // c (0 0 0 1) 0 -> 2 wrong; stamped -> 2: neither
+    // d (0 1 0 0) 1 -> 1 right; label = target: left out of ASR/RA
+    // e (0 0 0 0) 2 -> 0 wrong; stamped -> 1 = target (ASR)
+    // ACC = 3/5; over a, b, c, e: ASR = 2/4, RA = 1/4.
+    const three: ImageSet = {
+      images: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 255, 0, 0, 0, 255, 0, 255, 0, 0, 0, 0, 0, 0]),
+      labels: Uint8Array.from([0, 2, 0, 1, 2]),
+      count: 5,
+      height: 2,
+      width: 2,
+      channels: 1,
+      numClasses: 3,
+    };
+    expect(await evaluate(m, three, badNets({ patchSize: 1, position: 'tr', target: 1 }), { batchSize: 2 })).toEqual({ acc: 0.6, asr: 0.5, ra: 0.25 });
+    m.dispose();
+  });
+
+  it('rejects a batch size that is not a positive integer', async () => {
+    await expect(predictLabels(model, test, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer in \[1, Infinity\]; received 0/);
+  });
+
   it('evaluate leaks nothing', async () => {
     await expectNoLeak(() => evaluate(model, test, badNets({ patchSize: 1, target: 1 }), { batchSize: 3 }));
   });
