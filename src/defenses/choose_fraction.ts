@@ -23,7 +23,7 @@ export interface FractionProbe {
 /** The outcome of {@link chooseFraction}. */
 export interface FractionChoice {
   fraction: number;
-  /** Held-out clean accuracy of the model before any change: the reference the tolerance is measured from. */
+  /** Held-out clean accuracy of the model before any change: the reference the retained share is measured against. */
   baseAcc: number;
   probes: FractionProbe[];
 }
@@ -34,7 +34,7 @@ export interface FractionChoice {
  * Rule: the largest candidate n (probed in ascending order, stopping at the first rejection) from which the model
  * recovers: after zero re-initialisation with n and a short recovery (`probeSteps` plain momentum-SGD steps at the
  * fine-tuning learning rate, `probeBatchSize` images each) on part of the clean set, its accuracy on the held-out
- * rest is within `tolerance` of the original model's. The probe uses single-gradient steps because it only asks
+ * rest keeps at least `retain` (default half) of the original model's accuracy above chance (1/numClasses). The probe uses single-gradient steps because it only asks
  * whether clean accuracy comes back, and they cost half as much as activeness-aware ones. The idea: re-initialise
  * as much of the high-NWC (backdoor-suspect) part of the net as the clean data shows we can afford to rebuild.
  * Nothing here sees poisoned or test data. When no candidate is accepted, the smallest is used and a warning is
@@ -72,7 +72,8 @@ export async function chooseFraction(
         range: o.range,
       });
       const heldOutAcc = (await evaluate(probe, heldOut, undefined, evalOpts)).acc;
-      const accepted = heldOutAcc >= baseAcc - o.auto.tolerance;
+      const chance = 1 / clean.numClasses;
+      const accepted = heldOutAcc - chance >= o.auto.retain * (baseAcc - chance);
       probes.push({ fraction, heldOutAcc, accepted });
       events?.emit('fractionProbe', fraction, heldOutAcc, accepted);
       if (!accepted) break;
@@ -86,7 +87,7 @@ export async function chooseFraction(
     chosen = candidates[0] as number;
     events?.emit(
       'warning',
-      `no candidate n kept held-out clean accuracy within ${o.auto.tolerance} of ${baseAcc.toFixed(3)}; using the smallest, ${chosen}`,
+      `no candidate n kept ${o.auto.retain} of the held-out clean accuracy above chance (${baseAcc.toFixed(3)} before); using the smallest, ${chosen}`,
     );
   }
   return { fraction: chosen, baseAcc, probes };

@@ -53,8 +53,11 @@ export interface FinetuneOptions {
 export interface AutoFractionOptions {
   /** Candidate fractions, probed in ascending order. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
   candidates?: number[];
-  /** A candidate is accepted while its held-out clean accuracy after recovery is >= the original's minus this. @default 0.05 */
-  tolerance?: number;
+  /**
+   * A candidate is accepted while, after the short recovery, it keeps at least this share of the original model's
+   * held-out accuracy above chance: acc_n - chance >= retain * (acc_0 - chance). @default 0.5
+   */
+  retain?: number;
   /** Recovery fine-tuning per candidate, in plain (single-gradient) momentum-SGD steps. @default 10 */
   probeSteps?: number;
   /** Images per recovery step. @default 64 */
@@ -139,7 +142,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     },
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
-      tolerance: a.tolerance ?? 0.05,
+      retain: a.retain ?? 0.5,
       probeSteps: a.probeSteps ?? 10,
       probeBatchSize: a.probeBatchSize ?? 64,
       heldOutFraction: a.heldOutFraction ?? 0.2,
@@ -177,7 +180,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     () => 'auto.candidates must be a non-empty array of fractions in (0, 1]',
   );
   for (const c of r.auto.candidates) checkNumber('auto.candidates[]', c, 0, 1, { minExclusive: true });
-  checkNumber('auto.tolerance', r.auto.tolerance, 0, 1);
+  checkNumber('auto.retain', r.auto.retain, 0, 1);
   checkNumber('auto.probeSteps', r.auto.probeSteps, 1, Infinity, { integer: true });
   checkNumber('auto.probeBatchSize', r.auto.probeBatchSize, 1, Infinity, { integer: true });
   checkNumber('auto.heldOutFraction', r.auto.heldOutFraction, 0, 1, { minExclusive: true, maxExclusive: true });
