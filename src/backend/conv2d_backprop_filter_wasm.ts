@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerIfMissing } from './register_if_missing';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
 
@@ -85,6 +86,5 @@ export const conv2dBackpropFilterWasmConfig: tf.KernelConfig = {
  * native one in a later tfjs release, which we then leave in place). Idempotent; does not load wasm itself.
  */
 export function registerConv2dBackpropFilterWasm(): void {
-  if (tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') !== undefined) return;
-  tf.registerKernel(conv2dBackpropFilterWasmConfig);
+  registerIfMissing(conv2dBackpropFilterWasmConfig);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerIfMissing } from './register_if_missing';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
 
@@ -74,6 +75,5 @@ export const depthwiseConv2dBackpropFilterWasmConfig: tf.KernelConfig = {
 
 /** Registers `DepthwiseConv2dNativeBackpropFilter` for wasm unless one is registered already. Idempotent. */
 export function registerDepthwiseConv2dBackpropFilterWasm(): void {
-  if (tf.getKernel(tf.DepthwiseConv2dNativeBackpropFilter, 'wasm') !== undefined) return;
-  tf.registerKernel(depthwiseConv2dBackpropFilterWasmConfig);
+  registerIfMissing(depthwiseConv2dBackpropFilterWasmConfig);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerIfMissing } from './register_if_missing';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
 
@@ -49,6 +50,5 @@ export const depthwiseConv2dBackpropInputWasmConfig: tf.KernelConfig = {
 
 /** Registers `DepthwiseConv2dNativeBackpropInput` for wasm unless one is registered already. Idempotent. */
 export function registerDepthwiseConv2dBackpropInputWasm(): void {
-  if (tf.getKernel(tf.DepthwiseConv2dNativeBackpropInput, 'wasm') !== undefined) return;
-  tf.registerKernel(depthwiseConv2dBackpropInputWasmConfig);
+  registerIfMissing(depthwiseConv2dBackpropInputWasmConfig);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ConfigError } from '../errors';
-import { registerTrainingKernels } from './register_training_kernels';
+import { registerTrainingKernels } from './training_kernels';
 
 /** Backends `selectBackend` knows; 'auto' picks the fastest one that loads (tensorflow, then wasm, then cpu). */
 export type BackendName = 'auto' | 'tensorflow' | 'wasm' | 'cpu';

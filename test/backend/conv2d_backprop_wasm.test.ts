@@ -6,9 +6,9 @@ import {
   conv2dBackpropFilterWasmConfig,
   registerConv2dBackpropFilterWasm,
 } from '../../src/backend/conv2d_backprop_filter_wasm';
-import { registerTrainingKernels } from '../../src/backend/register_training_kernels';
-import { Rng } from '../../src/internal/rng';
+import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
+import { relErr, values } from '../helpers/numeric';
 
 type Pad = 'same' | 'valid' | number;
 interface Case {
@@ -19,21 +19,8 @@ interface Case {
   pad: Pad;
 }
 
-function values(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.next() * 2 - 1);
-}
 
 /** max |a - b| / max |b|: relative error against the reference b. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
-    scale = Math.max(scale, Math.abs(b[i] ?? 0));
-  }
-  return err / scale;
-}
 
 /** [dL/dx, dL/dW] for L = Σ conv2d(x, W) ⊙ r, through the op's registered gradients (and so the backend's kernels). */
 async function convGrads(c: Case, fused: boolean): Promise<[Float32Array, Float32Array]> {

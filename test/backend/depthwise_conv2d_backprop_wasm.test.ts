@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { registerTrainingKernels } from '../../src/backend/register_training_kernels';
-import { Rng } from '../../src/internal/rng';
+import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
+import { relErr, values } from '../helpers/numeric';
 
 interface Case {
   x: [number, number, number, number];
@@ -13,20 +13,7 @@ interface Case {
   pad: 'same' | 'valid';
 }
 
-function values(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.next() * 2 - 1);
-}
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
-    scale = Math.max(scale, Math.abs(b[i] ?? 0));
-  }
-  return err / scale;
-}
 
 /** [dL/dx, dL/dW] for L = Σ depthwiseConv2d(x, W) ⊙ r, through the backend's backprop kernels. */
 async function grads(c: Case): Promise<[Float32Array, Float32Array]> {

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { registerTrainingKernels } from '../../src/backend/register_training_kernels';
-import { Rng } from '../../src/internal/rng';
+import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
+import { relErr, values } from '../helpers/numeric';
 
 type ST = tfl.SymbolicTensor;
 const BATCH = 2;
@@ -15,20 +15,7 @@ const LR = 0.1;
  */
 const SIDE = 20;
 
-function values(n: number, seed: number): number[] {
-  const rng = new Rng(seed);
-  return Array.from({ length: n }, () => rng.next() * 2 - 1);
-}
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let err = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    err = Math.max(err, Math.abs((a[i] ?? NaN) - (b[i] ?? NaN)));
-    scale = Math.max(scale, Math.abs(b[i] ?? 0));
-  }
-  return scale === 0 ? err : err / scale;
-}
 
 function apply(layer: tfl.layers.Layer, x: ST | ST[]): ST {
   return layer.apply(x) as ST;
