@@ -28,6 +28,15 @@ export function conv2dBackpropFilterViaConv(
   if (attrs.dataFormat === 'NCHW') {
     throw new Error("Conv2DBackpropFilter (tfjs-tsbd wasm kernel) supports dataFormat 'NHWC' only; received 'NCHW'");
   }
+  // tfjs 4.22's Conv2DBackpropFilter has no dilations attribute (dilated conv2d gradients go through
+  // SpaceToBatchND instead), but a caller or a later tfjs may pass one: refuse it rather than ignore it.
+  const { dilations } = attrs as { dilations?: number | [number, number] };
+  if (dilations !== undefined) {
+    const [dh, dw] = toPair(dilations);
+    if (dh !== 1 || dw !== 1) {
+      throw new Error(`Conv2DBackpropFilter (tfjs-tsbd wasm kernel) needs dilations 1; received ${dh}x${dw}`);
+    }
+  }
   return tf.tidy(() => {
     const x = kernelInputAsTensor(xInfo) as tf.Tensor4D;
     const dy = kernelInputAsTensor(dyInfo) as tf.Tensor4D;

@@ -10,7 +10,7 @@ import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
 
-type Pad = 'same' | 'valid' | number;
+type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 interface Case {
   x: [number, number, number, number];
   k: number;
@@ -54,6 +54,8 @@ const cases: Case[] = [
   { x: [2, 7, 7, 4], k: 1, cout: 3, stride: 2, pad: 'valid' },
   { x: [2, 6, 6, 2], k: 2, cout: 3, stride: 2, pad: 'same' },
   { x: [2, 6, 5, 2], k: 3, cout: 3, stride: 1, pad: 1 },
+  { x: [2, 7, 6, 3], k: 3, cout: 2, stride: 2, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
+  { x: [3, 6, 6, 5], k: 3, cout: 8, stride: 1, pad: [[0, 0], [0, 1], [1, 0], [0, 0]] },
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
@@ -114,6 +116,18 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
       expect(relErr(gotW, refW)).toBeLessThan(1e-4);
       expect(relErr(gotX, refX)).toBeLessThan(1e-4);
     }
+    await tf.setBackend('cpu');
+  });
+
+  it('refuses dilations other than 1 with a clear error', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const x = tf.ones([1, 5, 5, 1]);
+    const dy = tf.ones([1, 1, 1, 1]);
+    const attrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 1, 1], dilations: 2 };
+    const run = (): unknown =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap);
+    expect(run).toThrow(/dilations 1; received 2x2/);
+    tf.dispose([x, dy]);
     await tf.setBackend('cpu');
   });
 
