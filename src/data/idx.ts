@@ -34,7 +34,9 @@ export function readIdx(path: string): { dims: number[]; data: Uint8Array } {
   if (have !== expected) {
     throw new DataShapeError(`${path}: IDX dims ${dims.join('x')} need ${expected} data bytes, file has ${have}`, { path, dims, have });
   }
-  return { dims, data: bytes.slice(headerLength) };
+  // A copy into a plain Uint8Array: `bytes` may be a Node Buffer, whose slice() is a VIEW, and a view would let
+  // later `.slice()` "copies" (e.g. BadNets.poison) write through into the caller's data.
+  return { dims, data: new Uint8Array(bytes.subarray(headerLength)) };
 }
 
 /** Writes unsigned-byte data as an IDX file (gzipped when asked), atomically: temp file, then rename. */

@@ -99,3 +99,17 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', target: 0, rate: 0.1, seed: 0 });
   });
 });
+
+describe('poisoning data read from IDX files', () => {
+  it('leaves the loaded set untouched (IDX data is a plain Uint8Array, not a Node Buffer view)', () => {
+    // Regression: Buffer.prototype.slice returns a view, so poison() once wrote into the loaded training set.
+    const { loadFashionMnist } = jest.requireActual<typeof import('../../src/data/fashion_mnist')>('../../src/data/fashion_mnist');
+    const { train } = loadFashionMnist('subset');
+    expect(Object.getPrototypeOf(train.images)).toBe(Uint8Array.prototype);
+    const images = Uint8Array.from(train.images);
+    const labels = Uint8Array.from(train.labels);
+    badNets({ rate: 0.1, target: 0 }).poison(train);
+    expect(Buffer.compare(Buffer.from(train.images), Buffer.from(images))).toBe(0);
+    expect(Buffer.compare(Buffer.from(train.labels), Buffer.from(labels))).toBe(0);
+  });
+});
