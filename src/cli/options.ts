@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadFashionMnist } from '../data/fashion_mnist';
 import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
@@ -63,4 +63,13 @@ export function printResult(json: boolean, result: Record<string, unknown>): voi
       ? Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => flat(prefix === '' ? k : `${prefix}.${k}`, v))
       : [`${prefix.padEnd(20)} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : String(value)}`];
   process.stdout.write(`${flat('', result).join('\n')}\n`);
+}
+
+/** Adds the options every command that writes a directory shares: --out, --force, --json, --quiet. */
+export function withOutputOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--out <dir>', 'output directory')
+    .option('--force', 'replace an existing output directory', false)
+    .option('--json', 'print one JSON object on stdout', false)
+    .option('--quiet', 'no progress on stderr', false);
 }

@@ -8,7 +8,7 @@ import { evaluate } from '../../metrics/evaluate';
 import { buildModel, listArchs, type Arch } from '../../models/registry';
 import { trainClassifier } from '../../training/train_classifier';
 import { logLine } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample } from '../options';
+import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
 
 interface AttackCliOptions {
   data: string;
@@ -32,25 +32,23 @@ interface AttackCliOptions {
 
 /** `tsbd attack`: trains a backdoored model and saves it with the attack's config. */
 export function attackCommand(backend: () => BackendName): Command {
-  return new Command('attack')
-    .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights and OUT/attack.json')
-    .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
-    .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
-    .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
-    .addOption(new Option('--patch-pos <pos>', 'patch corner').choices(['br', 'bl', 'tr', 'tl']).default('br'))
-    .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker']).default('white'))
-    .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
-    .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
-    .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
-    .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
-    .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
-    .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
-    .option('--lr <rate>', 'Adam learning rate', Number, 0.002)
-    .option('--seed <s>', 'seed for sampling, poisoning, initialisation and shuffles', parseSeed, 0)
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--force', 'replace an existing output directory', false)
-    .option('--json', 'print one JSON object on stdout', false)
-    .option('--quiet', 'no progress on stderr', false)
+  return withOutputOptions(
+    new Command('attack')
+      .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights and OUT/attack.json')
+      .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
+      .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
+      .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
+      .addOption(new Option('--patch-pos <pos>', 'patch corner').choices(['br', 'bl', 'tr', 'tl']).default('br'))
+      .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker']).default('white'))
+      .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
+      .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
+      .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
+      .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
+      .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
+      .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
+      .option('--lr <rate>', 'Adam learning rate', Number, 0.002)
+      .option('--seed <s>', 'seed for sampling, poisoning, initialisation and shuffles', parseSeed, 0),
+  )
     .action(async (opts: AttackCliOptions) => {
       checkOutDir(opts.out, opts.force);
       const used = await selectBackend(backend());

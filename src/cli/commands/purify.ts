@@ -6,7 +6,7 @@ import { purify } from '../../defenses/tsbd';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample } from '../options';
+import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
 
 interface PurifyCliOptions {
   model: string;
@@ -35,21 +35,19 @@ function parseN(value: string): number | 'auto' {
 
 /** `tsbd purify`: TSBD on a saved model with a clean sample of the training split. */
 export function purifyCommand(backend: () => BackendName): Command {
-  return new Command('purify')
-    .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json, OUT/report.json and the NWC ranking (OUT/ranking.json, OUT/ranking.csv: layer, neuron, score)')
-    .requiredOption('--model <path>', 'model.json (or its directory) to purify')
-    .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files; the clean set is drawn from its training split")
-    .option('--clean-fraction <f>', 'share of the training split the defender holds, clean', parseFraction, 0.05)
-    .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
-    .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
-    .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
-    .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
-    .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
-    .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
-    .requiredOption('--out <dir>', 'output directory')
-    .option('--force', 'replace an existing output directory', false)
-    .option('--json', 'print one JSON object on stdout', false)
-    .option('--quiet', 'no progress on stderr', false)
+  return withOutputOptions(
+    new Command('purify')
+      .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json, OUT/report.json and the NWC ranking (OUT/ranking.json, OUT/ranking.csv: layer, neuron, score)')
+      .requiredOption('--model <path>', 'model.json (or its directory) to purify')
+      .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files; the clean set is drawn from its training split")
+      .option('--clean-fraction <f>', 'share of the training split the defender holds, clean', parseFraction, 0.05)
+      .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
+      .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
+      .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
+      .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
+      .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
+      .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
+  )
     .action(async (opts: PurifyCliOptions) => {
       checkOutDir(opts.out, opts.force);
       const used = await selectBackend(backend());
