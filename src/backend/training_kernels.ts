@@ -1,25 +1,46 @@
+import { registerBatchNormGradWasm } from './batch_norm_grad_wasm';
+import { registerBatchNormWasm } from './batch_norm_wasm';
+import { registerBinaryWasm } from './binary_wasm';
 import { registerConv2dBackpropFilterWasm } from './conv2d_backprop_filter_wasm';
 import { registerConv2dBackpropInputWasm } from './conv2d_backprop_input_wasm';
+import { registerDepthToSpaceWasm } from './depth_to_space_wasm';
 import { registerDepthwiseConv2dBackpropFilterWasm } from './depthwise_conv2d_backprop_filter_wasm';
 import { registerDepthwiseConv2dBackpropInputWasm } from './depthwise_conv2d_backprop_input_wasm';
+import { registerMeanGradWasm } from './mean_grad_wasm';
+import { registerReduceWasm } from './reduce_wasm';
+import { registerTileWasm } from './tile_wasm';
 
 /**
- * Registers, for the `wasm` backend only, the gradient kernels that tfjs-backend-wasm 4.22 lacks and that training
- * conv nets needs: Conv2DBackpropFilter (every Conv2D / FusedConv2D layer), DepthwiseConv2dNativeBackpropFilter and
- * DepthwiseConv2dNativeBackpropInput (DepthwiseConv2D / SeparableConv2D layers). Every other kernel that a
- * Dense / Conv2D / BatchNormalization / ReLU / Add / GlobalAveragePooling2D / MaxPooling2D / AveragePooling2D /
- * Dropout / Flatten training step reaches (MaxPoolGrad, AvgPoolGrad, Conv2DBackpropInput, …) wasm already has.
+ * Makes the `wasm` backend train conv nets, and train them fast. Call it after loading
+ * @tensorflow/tfjs-backend-wasm; `selectBackend` calls it for you. Idempotent. Other backends are not touched: the
+ * kernels are registered for 'wasm' only, and the two gradient overrides run tfjs-core's own gradient unless the
+ * active backend is wasm, so tfjs-node's and cpu's computations stay exactly as they were.
  *
- * It also replaces wasm's native Conv2DBackpropInput, a plain loop, with one XNNPACK convolution (2-9x faster at
- * batch 64; see `conv2dBackpropInputViaConv`).
+ * 1. Missing kernels (tfjs-backend-wasm 4.22 lacks them; training fails without): Conv2DBackpropFilter (every
+ *    Conv2D / FusedConv2D layer, tensorflow/tfjs#8474), DepthwiseConv2dNativeBackpropFilter and -Input.
+ *    A kernel that a later tfjs registers natively is left in place.
+ * 2. Faster versions of wasm kernels, each falling back to wasm's own outside the case it speeds up; measured in a
+ *    batch-64 preact-resnet-s step (see README "Performance"):
+ *    - Conv2DBackpropInput: XNNPACK convolutions instead of a plain loop; strided ones by output phases;
+ *    - Tile: block copies (the BatchNormalization gradient tiled at 35 ms a call);
+ *    - Sum and Mean over leading axes, FusedBatchNorm, Add/Sub/Multiply/RealDiv with a per-channel or scalar
+ *      operand, DepthToSpace: one pass over the heap in JS instead of transposes or per-value index arithmetic.
+ * 3. Gradient overrides, active on wasm only: FusedBatchNorm (one kernel of ours, two passes, instead of about
+ *    fourteen x-sized ops) and Mean (one broadcast instead of fill, multiply, divide).
  *
- * Call it once if you set the wasm backend yourself; `selectBackend` calls it for you. Idempotent: kernels already
- * registered (by an earlier call, or natively by a later tfjs) are left as they are. It does not touch other
- * backends, so the native gradients of `tensorflow` (tfjs-node) and `cpu` stay in use.
+ * Every replacement is checked against the cpu backend in test/backend (copies and single float32 operations
+ * exactly, sums and gradients to 1e-4), and a whole training step of each src/models architecture is too.
  */
 export function registerTrainingKernels(): void {
   registerConv2dBackpropFilterWasm();
   registerConv2dBackpropInputWasm();
   registerDepthwiseConv2dBackpropFilterWasm();
   registerDepthwiseConv2dBackpropInputWasm();
+  registerTileWasm();
+  registerReduceWasm();
+  registerBatchNormWasm();
+  registerBinaryWasm();
+  registerDepthToSpaceWasm();
+  registerBatchNormGradWasm();
+  registerMeanGradWasm();
 }

@@ -56,6 +56,11 @@ const cases: Case[] = [
   { x: [2, 6, 5, 2], k: 3, cout: 3, stride: 1, pad: 1 },
   { x: [2, 7, 6, 3], k: 3, cout: 2, stride: 2, pad: [[0, 0], [2, 0], [1, 2], [0, 0]] },
   { x: [3, 6, 6, 5], k: 3, cout: 8, stride: 1, pad: [[0, 0], [0, 1], [1, 0], [0, 0]] },
+  // Strided input gradients go by output phases: odd sizes, stride 3, kernels larger than the stride.
+  { x: [2, 10, 9, 3], k: 3, cout: 4, stride: 3, pad: 'same' },
+  { x: [2, 11, 11, 2], k: 5, cout: 3, stride: 2, pad: 'same' },
+  { x: [2, 12, 10, 2], k: 4, cout: 3, stride: 3, pad: 'valid' },
+  { x: [2, 9, 9, 3], k: 2, cout: 2, stride: 3, pad: 'same' },
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
