@@ -111,6 +111,23 @@ describe('wasm fast paths (registerTrainingKernels) equal the cpu backend', () =
   });
 
   it.each([
+    [[3, 8, 8, 5], 2, 2, 'valid'],
+    [[2, 7, 9, 4], 3, 2, 'same'], // overlapping windows and padding
+    [[2, 6, 6, 3], 3, 1, 'same'],
+    [[2, 7, 7, 2], 2, 2, 'same'],
+  ] as [number[], number, number, 'valid' | 'same'][])(
+    'the MaxPool gradient of %j (window %i, stride %i, %s), ties after a ReLU going to the first maximum',
+    async (shape, size, stride, pad) => {
+      const { cpu, wasm } = await onBoth(() => {
+        const x = tf.relu(t(shape, 21)) as tf.Tensor4D; // about half zeros: whole windows tie
+        const y = tf.maxPool(x, size, stride, pad);
+        return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, size, stride, pad), t(y.shape, 22))))(x);
+      });
+      expect(relErr(wasm[0] ?? new Float32Array(), cpu[0] ?? new Float32Array())).toBeLessThan(1e-6);
+    },
+  );
+
+  it.each([
     [[4, 5, 6, 8], [0, 1, 2]],
     [[4, 5, 6, 8], [1, 2]],
     [[6, 3], [0]],
