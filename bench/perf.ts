@@ -193,7 +193,7 @@ async function stepFigures(arch: Arch, o: Options): Promise<Omit<ModelFigures, '
   const aaft = compiled(arch, true);
   try {
     const forward = async (): Promise<void> => {
-      const out = plain.model.predict(x) as tf.Tensor;
+      const out = plain.model.predict(x, { batchSize: o.batch }) as tf.Tensor;
       await out.data();
       out.dispose();
     };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerIfMissing } from './register_if_missing';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
+import { subsamplePixels } from './strided_copy_wasm';
 
 /**
  * The filter gradient of a 2-D convolution, written only with ops the wasm backend has. Returns a new tensor.
@@ -60,6 +61,12 @@ export function conv2dBackpropFilterViaConv(
     }
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
+    if (kh === 1 && kw === 1 && (sh > 1 || sw > 1) && tf.getBackend() === 'wasm') {
+      // A strided 1x1 convolution reads only every sh-th row and sw-th column: pick those pixels and take the
+      // stride-1 filter gradient (the dilated form below would convolve with a mostly empty oh x ow filter).
+      const picked = subsamplePixels(x, oh, ow, { sh, sw, top: pt, left: pl });
+      return conv2dBackpropFilterViaConv(picked, dy, { ...attrs, strides: 1, pad: 'valid' });
+    }
     // Last input row (column) + 1 that any output reads, in unpadded coordinates: kh + (oh - 1)·sh - pt.
     const needH = kh + (oh - 1) * sh - pt;
     const needW = kw + (ow - 1) * sw - pl;

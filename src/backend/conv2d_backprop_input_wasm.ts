@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
+import { scatterPixels } from './strided_copy_wasm';
 
 /**
  * The input gradient of a 2-D convolution (NHWC, dilation 1) written with wasm's fast forward ops. Returns a new
@@ -18,7 +19,25 @@ export function conv2dBackpropInputViaConv(
     throw new Error("Conv2DBackpropInput (tfjs-tsbd wasm kernel) supports dataFormat 'NHWC' only; received 'NCHW'");
   }
   const [sh, sw] = toPair(attrs.strides);
+  const [kh, kw] = filterInfo.shape;
+  if (kh === 1 && kw === 1 && (sh > 1 || sw > 1) && tf.getBackend() === 'wasm') return viaScatter(dyInfo, filterInfo, attrs);
   return sh === sw && sh > 1 ? viaPhases(dyInfo, filterInfo, attrs, sh) : viaSpread(dyInfo, filterInfo, attrs);
+}
+
+/**
+ * A strided 1x1 convolution: each output pixel reads one input pixel, so dx is dy · Wᵀ (a 1x1 convolution) placed
+ * at every sh-th row and sw-th column, zeros elsewhere (wasm only: the placement writes the heap).
+ */
+function viaScatter(dyInfo: tf.TensorInfo, filterInfo: tf.TensorInfo, attrs: tf.Conv2DBackpropInputAttrs): tf.Tensor4D {
+  return tf.tidy(() => {
+    const dy = kernelInputAsTensor(dyInfo) as tf.Tensor4D;
+    const filter = kernelInputAsTensor(filterInfo) as tf.Tensor4D;
+    const [, h, w] = attrs.inputShape;
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const [sh, sw] = toPair(attrs.strides);
+    const picked = tf.conv2d(dy, tf.transpose(filter, [0, 1, 3, 2]), 1, 'valid'); // [n, oh, ow, ci]
+    return scatterPixels(picked, h, w, { sh, sw, top: info.padInfo.top, left: info.padInfo.left });
+  });
 }
 
 /**

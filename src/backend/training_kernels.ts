@@ -6,6 +6,7 @@ import { registerConv2dBackpropInputWasm } from './conv2d_backprop_input_wasm';
 import { registerDepthToSpaceWasm } from './depth_to_space_wasm';
 import { registerDepthwiseConv2dBackpropFilterWasm } from './depthwise_conv2d_backprop_filter_wasm';
 import { registerDepthwiseConv2dBackpropInputWasm } from './depthwise_conv2d_backprop_input_wasm';
+import { registerIdentityWasm } from './identity_wasm';
 import { registerMaxPoolGradWasm } from './max_pool_grad_wasm';
 import { registerMeanGradWasm } from './mean_grad_wasm';
 import { registerReduceWasm } from './reduce_wasm';
@@ -25,6 +26,7 @@ import { registerTileWasm } from './tile_wasm';
  *    - Conv2DBackpropInput: XNNPACK convolutions instead of a plain loop; strided ones by output phases;
  *    - Tile: block copies (the BatchNormalization gradient tiled at 35 ms a call);
  *    - MaxPoolGrad: one pass over x instead of wasm's 12 ms loop (2x2 pool of [64, 28, 28, 16]);
+ *    - Identity and same-dtype Cast: share the buffer (reference counted) instead of copying it, as cpu does;
  *    - Sum and Mean over leading axes, FusedBatchNorm, Add/Sub/Multiply/RealDiv with a per-channel or scalar
  *      operand, DepthToSpace: one pass over the heap in JS instead of transposes or per-value index arithmetic.
  * 3. Gradient overrides, active on wasm only: FusedBatchNorm (one kernel of ours, two passes, instead of about
@@ -44,6 +46,7 @@ export function registerTrainingKernels(): void {
   registerBinaryWasm();
   registerDepthToSpaceWasm();
   registerMaxPoolGradWasm();
+  registerIdentityWasm();
   registerBatchNormGradWasm();
   registerMeanGradWasm();
 }

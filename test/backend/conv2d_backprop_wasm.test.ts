@@ -61,6 +61,9 @@ const cases: Case[] = [
   { x: [2, 11, 11, 2], k: 5, cout: 3, stride: 2, pad: 'same' },
   { x: [2, 12, 10, 2], k: 4, cout: 3, stride: 3, pad: 'valid' },
   { x: [2, 9, 9, 3], k: 2, cout: 2, stride: 3, pad: 'same' },
+  // Strided 1x1: picked or scattered pixels, including padding rows and columns that read zeros.
+  { x: [2, 7, 6, 3], k: 1, cout: 2, stride: 2, pad: [[0, 0], [1, 0], [0, 1], [0, 0]] },
+  { x: [2, 9, 8, 2], k: 1, cout: 3, stride: 3, pad: 'same' },
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
