@@ -72,7 +72,7 @@ interface Options {
 
 const SHAPE: [number, number, number] = [28, 28, 1];
 const CLASSES = 10;
-const WARMUP = 2;
+const WARMUP = 6;
 
 const USAGE = `usage: npm run bench:perf -- [--json] [--reps N] [--models small-cnn,preact-resnet-s] [--batch 64]
   [--backend wasm|cpu|tensorflow] [--purify-reps N] [--cpu-batch 8] [--cpu-reps 3] [--skip-purify] [--skip-cpu]`;
@@ -149,6 +149,7 @@ function median(xs: number[]): number {
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
+const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
 
 /** Milliseconds `run` takes. */
 async function timeMs(run: () => Promise<unknown>): Promise<number> {
@@ -217,7 +218,8 @@ async function stepFigures(arch: Arch, o: Options): Promise<Omit<ModelFigures, '
     const [f, s, a] = [median(fwd), median(step), median(aa)];
     log(
       `${arch}: forward ${f.toFixed(1)} ms, plain step ${s.toFixed(1)} ms, activeness-aware step ${a.toFixed(1)} ms ` +
-        `(medians of ${o.reps}; tensors grown during timed reps: ${grown})`,
+        `(medians of ${o.reps}; tensors grown during timed reps: ${grown})\n  ` +
+        `all reps, ms: forward ${fmt(fwd)}; plain ${fmt(step)}; activeness-aware ${fmt(aa)}`,
     );
     return {
       arch,

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerIfMissing } from './register_if_missing';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
-import { subsamplePixels } from './strided_copy_wasm';
+import { im2colTransposed, subsamplePixels } from './strided_copy_wasm';
+
+/** Largest kh·kw·ci for which the filter gradient goes through the patch matrix (see below). */
+const SMALL_PATCH = 36;
 
 /**
  * The filter gradient of a 2-D convolution, written only with ops the wasm backend has. Returns a new tensor.
@@ -61,6 +64,13 @@ export function conv2dBackpropFilterViaConv(
     }
     const pt = info.padInfo.top;
     const pl = info.padInfo.left;
+    if (kh * kw * ci <= SMALL_PATCH && kh * kw > 1 && tf.getBackend() === 'wasm') {
+      // Few input channels (a first layer on grey images): the patch matrix is small, and one matMul
+      // [kh·kw·ci, n·oh·ow] x [n·oh·ow, co] beats a convolution whose "filter" is all of dy (measured on the
+      // 28x28x1 -> 16 stems at batch 64: 1.8 ms against 6.4).
+      const patches = im2colTransposed(x, kh, kw, oh, ow, { sh, sw, top: pt, left: pl });
+      return tf.reshape(tf.matMul(patches, tf.reshape(dy, [-1, co])), [kh, kw, ci, co]);
+    }
     if (kh === 1 && kw === 1 && (sh > 1 || sw > 1) && tf.getBackend() === 'wasm') {
       // A strided 1x1 convolution reads only every sh-th row and sw-th column: pick those pixels and take the
       // stride-1 filter gradient (the dilated form below would convolve with a mostly empty oh x ow filter).

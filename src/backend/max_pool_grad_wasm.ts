@@ -19,8 +19,6 @@ export function maxPoolGradInto(
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const { top, left } = info.padInfo;
   dx.fill(0);
-  const best = new Float64Array(c);
-  const where = new Int32Array(c);
   for (let b = 0; b < n; b++) {
     for (let yr = 0; yr < oh; yr++) {
       const r0 = Math.max(0, yr * sh - top);
@@ -28,26 +26,20 @@ export function maxPoolGradInto(
       for (let yc = 0; yc < ow; yc++) {
         const c0 = Math.max(0, yc * sw - left);
         const c1 = Math.min(w, yc * sw - left + fw);
+        const dyBase = ((b * oh + yr) * ow + yc) * c;
         for (let d = 0; d < c; d++) {
-          best[d] = Number.NEGATIVE_INFINITY;
-          where[d] = -1;
-        }
-        for (let r = r0; r < r1; r++) {
-          for (let col = c0; col < c1; col++) {
-            const base = ((b * h + r) * w + col) * c;
-            for (let d = 0; d < c; d++) {
-              const v = x[base + d] as number;
-              if (v > (best[d] as number)) {
-                best[d] = v;
-                where[d] = base + d;
+          let best = Number.NEGATIVE_INFINITY;
+          let where = -1;
+          for (let r = r0; r < r1; r++) {
+            for (let col = c0, p = ((b * h + r) * w + c0) * c + d; col < c1; col++, p += c) {
+              const v = x[p] as number;
+              if (v > best) {
+                best = v;
+                where = p;
               }
             }
           }
-        }
-        const dyBase = ((b * oh + yr) * ow + yc) * c;
-        for (let d = 0; d < c; d++) {
-          const p = where[d] as number;
-          if (p >= 0) dx[p] = (dx[p] as number) + (dy[dyBase + d] as number);
+          if (where >= 0) dx[where] = (dx[where] as number) + (dy[dyBase + d] as number);
         }
       }
     }

@@ -71,3 +71,40 @@ export function scatterPixels(y: tf.Tensor4D, h: number, w: number, g: Stride2D)
   }
   return wrap(backend, info);
 }
+
+/**
+ * The transposed im2col matrix of a convolution's input: row (a·kw + b)·c + ch, column (n·oh + i)·ow + j holds
+ * x[n, i·sh + a − top, j·sw + b − left, ch] (0 outside x). Shape [kh·kw·c, n·oh·ow], float32, on wasm (call inside
+ * tf.tidy). Meant for inputs with few channels, where it is small: kh·kw times x.
+ */
+export function im2colTransposed(x: tf.Tensor4D, kh: number, kw: number, oh: number, ow: number, g: Stride2D): tf.Tensor2D {
+  const backend = tf.backend() as BackendWasm;
+  const [n, h, w, c] = x.shape;
+  const cols = n * oh * ow;
+  const info = allocate(backend, [kh * kw * c, cols], 'float32');
+  const src = heapView(backend, x) as Float32Array;
+  const out = heapView(backend, info) as Float32Array;
+  for (let a = 0; a < kh; a++) {
+    for (let bb = 0; bb < kw; bb++) {
+      for (let ch = 0; ch < c; ch++) {
+        let dst = ((a * kw + bb) * c + ch) * cols;
+        for (let b = 0; b < n; b++) {
+          for (let i = 0; i < oh; i++) {
+            const r = i * g.sh + a - g.top;
+            if (r < 0 || r >= h) {
+              out.fill(0, dst, dst + ow);
+              dst += ow;
+              continue;
+            }
+            const rowBase = (b * h + r) * w;
+            for (let j = 0; j < ow; j++, dst++) {
+              const col = j * g.sw + bb - g.left;
+              out[dst] = col < 0 || col >= w ? 0 : (src[(rowBase + col) * c + ch] as number);
+            }
+          }
+        }
+      }
+    }
+  }
+  return tf.engine().makeTensorFromTensorInfo(info, backend) as tf.Tensor2D;
+}

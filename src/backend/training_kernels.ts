@@ -1,3 +1,4 @@
+import { registerBatchMatMulWasm } from './batch_mat_mul_wasm';
 import { registerBatchNormGradWasm } from './batch_norm_grad_wasm';
 import { registerBatchNormWasm } from './batch_norm_wasm';
 import { registerBinaryWasm } from './binary_wasm';
@@ -26,6 +27,7 @@ import { registerTileWasm } from './tile_wasm';
  *    - Conv2DBackpropInput: XNNPACK convolutions instead of a plain loop; strided ones by output phases;
  *    - Tile: block copies (the BatchNormalization gradient tiled at 35 ms a call);
  *    - MaxPoolGrad: one pass over x instead of wasm's 12 ms loop (2x2 pool of [64, 28, 28, 16]);
+ *    - BatchMatMul with a transposed operand: transpose first, then wasm's fast untransposed path;
  *    - Identity and same-dtype Cast: share the buffer (reference counted) instead of copying it, as cpu does;
  *    - Sum and Mean over leading axes, FusedBatchNorm, Add/Sub/Multiply/RealDiv with a per-channel or scalar
  *      operand, DepthToSpace: one pass over the heap in JS instead of transposes or per-value index arithmetic.
@@ -47,6 +49,7 @@ export function registerTrainingKernels(): void {
   registerDepthToSpaceWasm();
   registerMaxPoolGradWasm();
   registerIdentityWasm();
+  registerBatchMatMulWasm();
   registerBatchNormGradWasm();
   registerMeanGradWasm();
 }

@@ -61,6 +61,9 @@ const cases: Case[] = [
   { x: [2, 11, 11, 2], k: 5, cout: 3, stride: 2, pad: 'same' },
   { x: [2, 12, 10, 2], k: 4, cout: 3, stride: 3, pad: 'valid' },
   { x: [2, 9, 9, 3], k: 2, cout: 2, stride: 3, pad: 'same' },
+  // kh·kw·ci > 36: the filter gradient as a dilated convolution (smaller ones go through the patch matrix).
+  { x: [2, 9, 9, 6], k: 3, cout: 4, stride: 2, pad: 'same' },
+  { x: [2, 8, 7, 5], k: 3, cout: 3, stride: 1, pad: 'valid' },
   // Strided 1x1: picked or scattered pixels, including padding rows and columns that read zeros.
   { x: [2, 7, 6, 3], k: 1, cout: 2, stride: 2, pad: [[0, 0], [1, 0], [0, 1], [0, 0]] },
   { x: [2, 9, 8, 2], k: 1, cout: 3, stride: 3, pad: 'same' },

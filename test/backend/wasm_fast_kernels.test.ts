@@ -128,6 +128,17 @@ describe('wasm fast paths (registerTrainingKernels) equal the cpu backend', () =
   );
 
   it.each([
+    [[5, 7], [3, 7], false, true],
+    [[7, 5], [7, 3], true, false],
+    [[7, 5], [3, 7], true, true],
+    [[2, 4, 6], [2, 5, 6], false, true],
+    [[2, 6, 4], [1, 6, 5], true, false],
+  ] as [number[], number[], boolean, boolean][])('BatchMatMul of %j and %j (transposeA %s, transposeB %s)', async (sa, sb, ta, tb) => {
+    const { cpu, wasm } = await onBoth(() => tf.matMul(t(sa, 23), t(sb, 24), ta, tb));
+    expect(relErr(wasm[0] ?? new Float32Array(), cpu[0] ?? new Float32Array())).toBeLessThan(1e-5);
+  });
+
+  it.each([
     [[4, 5, 6, 8], [0, 1, 2]],
     [[4, 5, 6, 8], [1, 2]],
     [[6, 3], [0]],
