@@ -91,8 +91,9 @@ const ATTEMPTS: Readonly<Record<Exclude<BackendName, 'auto'>, () => Promise<Atte
  *   (see `registerTrainingKernels`), else 'cpu'.
  * - 'tensorflow' | 'wasm' | 'cpu': exactly that backend; if it cannot be loaded, a ConfigError names it and says why.
  *
- * Why wasm before cpu: with SIMD (and our kernels) it trains the package's small conv nets many times faster than the
- * pure-JS cpu backend. wasm threads are not available in Node, so it uses one core.
+ * Why wasm before cpu: with SIMD (and our kernels) it trains the package's small conv nets two to three hundred times
+ * faster than the pure-JS cpu backend (README "Performance"). It runs on one core: tfjs-backend-wasm 4.22 turns its
+ * threaded build off in Node, and forcing it on (measured on 2 cores) made a training step slower, not faster.
  *
  * @example
  * const name = await selectBackend(); // 'wasm' where tfjs-node is not installed
