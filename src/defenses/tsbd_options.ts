@@ -52,14 +52,19 @@ export interface FinetuneOptions {
 
 /** How n is chosen when it is 'auto' (clean data only). */
 export interface AutoFractionOptions {
-  /** Candidate fractions, probed in ascending order. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
+  /** Candidate fractions, probed from the largest down; the first accepted is used. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
   candidates?: number[];
   /**
    * A candidate is accepted while, after the short recovery, it keeps at least this share of the original model's
    * held-out accuracy above chance: acc_n - chance >= retain * (acc_0 - chance). @default 0.5
    */
   retain?: number;
-  /** Recovery fine-tuning per candidate, in plain (single-gradient) momentum-SGD steps. @default 10 */
+  /**
+   * Recovery fine-tuning per candidate, in plain (single-gradient) momentum-SGD steps, rounded to whole epochs of the
+   * held-in clean images. @default 30. Measured on three backdoored preact-resnet-s models: after 10 steps the
+   * recovered accuracy still mostly reflects how much was zeroed (n = 0.2 kept 0.42 of 0.88 on the demo model, n = 0.5
+   * 0.26-0.34) and rejected every n that removed the backdoor; after 30 steps it is 0.71-0.82 at n = 0.2-0.5.
+   */
   probeSteps?: number;
   /** Images per recovery step. @default 64 */
   probeBatchSize?: number;
@@ -144,7 +149,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
       retain: a.retain ?? 0.5,
-      probeSteps: a.probeSteps ?? 10,
+      probeSteps: a.probeSteps ?? 30,
       probeBatchSize: a.probeBatchSize ?? 64,
       heldOutFraction: a.heldOutFraction ?? 0.2,
     },
