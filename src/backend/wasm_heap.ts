@@ -10,10 +10,10 @@ export function onHeap(dtype: tf.DataType): boolean {
 }
 
 /**
- * A new output tensor on the wasm heap and a view of its (uninitialised) memory, for kernels written in JS.
+ * A new output on the wasm heap (uninitialised memory), for kernels written in JS; the kernel returns it.
  *
- * Why the order matters: allocating can grow the heap, which detaches every earlier view of it, so take the views
- * of the inputs (`inputView`) after the last allocation.
+ * Order matters: allocating can grow the heap, which detaches every earlier view of it, so take all views
+ * (`heapView`, inputs and outputs alike) after the last allocation.
  */
 export function allocate(backend: BackendWasm, shape: number[], dtype: tf.DataType): tf.TensorInfo {
   return backend.makeOutput(shape, dtype);
@@ -36,9 +36,9 @@ const OURS = new WeakSet<tf.KernelFunc>();
 /**
  * Replaces wasm's kernel `name` with `make(original)`, where `original` is the kernel being replaced (so the new one
  * can fall back to it). Does nothing when wasm has no such kernel (the wasm package is not loaded yet) or when an
- * earlier call already replaced it. The original's
- * `setupFunc` is kept on the new config, so the fallback works even when the wasm backend initialises after this
- * call. Goes through unregister + register, so tfjs logs no warning. Only the wasm backend is touched.
+ * earlier call already replaced it. The original's `setupFunc` is kept on the new config, so the fallback works even
+ * when the wasm backend initialises after this call. Goes through unregister + register, so tfjs logs no warning.
+ * Only the wasm backend is touched.
  */
 export function replaceWasmKernel(name: string, make: (original: Replaced) => tf.KernelFunc): void {
   const current = tf.getKernel(name, 'wasm');
