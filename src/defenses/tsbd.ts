@@ -121,6 +121,8 @@ export async function purify(
 
     const finetuneEpochs: number[] = [];
     await timed('finetune', 'finetune', async () => {
+      // finetune.epochs = 0 asks for stage 1 only (tfjs' fit refuses 0 epochs).
+      if (o.finetune.epochs === 0) return;
       const opt = compileForFinetune(purified, output, o.finetune);
       const keep = o.finetune.keepZero ? [new NwcReinit({ mask, keepZero: true })] : [];
       try {

@@ -77,6 +77,22 @@ describe('purify', () => {
     model.dispose();
   });
 
+  it('with finetune.epochs = 0 stops after stage 1: the re-initialised model, unchanged since', async () => {
+    const model = toyModel();
+    const clean = toySet(32, 2);
+    const { model: out, report } = await purify(model, clean, { ...quick, finetune: { epochs: 0 } });
+    expect(report.cleanAcc.finetuneEpochs).toEqual([]);
+    expect(report.cleanAcc.after).toBe(report.cleanAcc.afterReinit);
+    // 6 of the 36 conv kernel weights are zeroed (n = 0.25, m = 0.7, as above) and nothing else moved.
+    const [kernelBefore] = weightsOf(model);
+    const [kernelAfter] = weightsOf(out);
+    const changed = (kernelAfter as number[]).filter((v, i) => v !== (kernelBefore as number[])[i]);
+    expect(changed).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(weightsOf(out).slice(1)).toEqual(weightsOf(model).slice(1));
+    out.dispose();
+    model.dispose();
+  });
+
   describe('bad input gets an error that names the problem', () => {
     const model = toyModel();
     afterAll(() => model.dispose());
