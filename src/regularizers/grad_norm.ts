@@ -129,14 +129,16 @@ export class GradNormOptimizer extends tf.Optimizer {
       tf.dispose([first.value, first.grads]);
       throw e;
     }
-    const a = this.alpha;
     const grads = tf.tidy(() => {
+      // Two scalars per step, not two per variable (tf.mul(x, number) makes a scalar tensor on every call).
+      const a = tf.scalar(this.alpha);
+      const b = tf.scalar(1 - this.alpha);
       const out: tf.NamedTensorMap = {};
       for (const v of vars) {
         const g1 = first.grads[v.name] as tf.Tensor;
         const g2 = second[v.name];
         // A variable cut off from the loss at theta' has g2 = 0 there.
-        out[v.name] = g2 == null ? tf.mul(g1, 1 - a) : tf.add(tf.mul(g1, 1 - a), tf.mul(g2, a));
+        out[v.name] = g2 == null ? tf.mul(g1, b) : tf.add(tf.mul(g1, b), tf.mul(g2, a));
       }
       return out;
     });
@@ -168,12 +170,21 @@ export class GradNormOptimizer extends tf.Optimizer {
     }
   }
 
-  /** Per-gradient multipliers r / ||g|| (one global norm, or one per tensor); norms <= epsilon give 0. */
+  /**
+   * Per-gradient multipliers r / ||g|| (one global norm, or one per tensor); norms <= epsilon give 0.
+   * Two ops per tensor (square, sum); the norms and the zero guard are then a handful of ops on one vector.
+   */
   private scales(grads: tf.Tensor[]): tf.Scalar[] {
-    const safeScale = (norm: tf.Tensor): tf.Scalar =>
-      tf.where(tf.greater(norm, this.epsilon), tf.div(this.rho, tf.maximum(norm, this.epsilon)), tf.scalar(0)) as tf.Scalar;
-    if (this.normalize === 'per-tensor') return grads.map((g) => safeScale(tf.norm(g)));
-    const s = safeScale(tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))));
+    const sq = grads.map((g) => tf.sum(tf.square(g)));
+    const safeScale = (norm: tf.Tensor): tf.Tensor => {
+      const eps = tf.scalar(this.epsilon);
+      return tf.where(tf.greater(norm, eps), tf.div(tf.scalar(this.rho), tf.maximum(norm, eps)), tf.zerosLike(norm));
+    };
+    if (this.normalize === 'per-tensor') {
+      if (sq.length === 1) return [safeScale(tf.sqrt(sq[0] as tf.Scalar)) as tf.Scalar];
+      return tf.unstack(safeScale(tf.sqrt(tf.stack(sq)))) as tf.Scalar[];
+    }
+    const s = safeScale(tf.sqrt(sq.length === 1 ? (sq[0] as tf.Scalar) : tf.addN(sq))) as tf.Scalar;
     return grads.map(() => s);
   }
 

@@ -44,6 +44,23 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
     expect(w3).toEqual([0, 0]);
   });
 
+  it('one trainable tensor: both normalisations give w * (1 + alpha*r/||w||); a zero one stays zero', () => {
+    for (const normalize of ['global', 'per-tensor'] as const) {
+      const w = tf.variable(tf.tensor1d([3, 4]));
+      const z = tf.variable(tf.tensor1d([0, 0]));
+      const inner = tf.train.sgd(0.1);
+      const opt = gradNorm(inner, { rho: 0.5, alpha: 0.7, normalize });
+      // ||g1|| = 5: g = w * 1.07, w_new = w * (1 - 0.107) = [2.679, 3.572].
+      opt.minimize(halfSquaredNorm([w]), false, [w]);
+      expect(Array.from(w.dataSync()).map((x) => Math.round(x * 1e5) / 1e5)).toEqual([2.679, 3.572]);
+      opt.minimize(halfSquaredNorm([z]), false, [z]);
+      expect(Array.from(z.dataSync())).toEqual([0, 0]); // not NaN
+      tf.dispose([w, z]);
+      opt.dispose();
+      inner.dispose();
+    }
+  });
+
   it('alpha = 0 is a plain SGD step, alpha = 1 is SAM', () => {
     const [plain] = step({ alpha: 0 });
     expect(plain?.[0]).toBeCloseTo(3 * 0.9, 6);
