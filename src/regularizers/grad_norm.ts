@@ -180,11 +180,8 @@ export class GradNormOptimizer extends tf.Optimizer {
       const eps = tf.scalar(this.epsilon);
       return tf.where(tf.greater(norm, eps), tf.div(tf.scalar(this.rho), tf.maximum(norm, eps)), tf.zerosLike(norm));
     };
-    if (this.normalize === 'per-tensor') {
-      if (sq.length === 1) return [safeScale(tf.sqrt(sq[0] as tf.Scalar)) as tf.Scalar];
-      return tf.unstack(safeScale(tf.sqrt(tf.stack(sq)))) as tf.Scalar[];
-    }
-    const s = safeScale(tf.sqrt(sq.length === 1 ? (sq[0] as tf.Scalar) : tf.addN(sq))) as tf.Scalar;
+    if (this.normalize === 'per-tensor') return tf.unstack(safeScale(tf.sqrt(tf.stack(sq)))) as tf.Scalar[];
+    const s = safeScale(tf.sqrt(tf.addN(sq))) as tf.Scalar;
     return grads.map(() => s);
   }
 
