@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerIfMissing } from './register_if_missing';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { kernelInputAsTensor, toPair } from './kernel_tensors';
+import { nativeKernels, pointerOf } from './native_kernels';
+import { registerIfMissing } from './register_if_missing';
 import { im2colTransposed, subsamplePixels } from './strided_copy_wasm';
 
 /** Largest kh·kw·ci for which the filter gradient goes through the patch matrix (see below). */
@@ -95,15 +97,66 @@ export function conv2dBackpropFilterViaConv(
   });
 }
 
+/**
+ * The filter gradient by our SIMD kernel (src/backend/native/kernels.c), straight from NHWC x and dy: no transposes
+ * and no convolution with dy as its filter. Returns undefined, computing nothing, outside its case: float32 NHWC,
+ * no dilation, output channels a multiple of 4, kernels loaded (see `nativeKernels`).
+ *
+ * Measured in a batch-64 small-cnn training step (2 cores, one used), against the formulation below: 5.5 ms
+ * against 17.8 for 28x28x16 -> 16 (3x3), 2.9 against 7.3 for 14x14x16 -> 32, 1.9 against 4.1 for the strided
+ * 14x14x32 -> 32, 0.7 against 4.7 for the 28x28x1 -> 16 stem (`tf.profile`, scratch script).
+ */
+function conv2dBackpropFilterNative(
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  attrs: tf.Conv2DBackpropFilterAttrs,
+  backend: BackendWasm,
+): tf.TensorInfo | undefined {
+  const [kh, kw, ci, co] = attrs.filterShape;
+  const { dilations } = attrs as { dilations?: number | [number, number] };
+  const dilated = dilations !== undefined && toPair(dilations).some((d) => d !== 1);
+  if (co % 4 !== 0 || attrs.dataFormat === 'NCHW' || dilated || x.dtype !== 'float32' || dy.dtype !== 'float32') {
+    return undefined;
+  }
+  const kernels = nativeKernels(backend);
+  if (kernels === undefined) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const [n, h, w, xc] = x.shape as [number, number, number, number];
+  const [dn, oh, ow, dyc] = dy.shape as [number, number, number, number];
+  if (xc !== ci || dyc !== co || dn !== n || oh !== info.outHeight || ow !== info.outWidth) return undefined;
+  const dw = backend.makeOutput([kh, kw, ci, co], 'float32');
+  kernels.conv2d_filter_grad(
+    pointerOf(backend, dw),
+    pointerOf(backend, x),
+    pointerOf(backend, dy),
+    n, h, w, ci, oh, ow, co, kh, kw,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+  return dw;
+}
+
 /** Kernel config for `tf.registerKernel`. */
 export const conv2dBackpropFilterWasmConfig: tf.KernelConfig = {
   kernelName: tf.Conv2DBackpropFilter,
   backendName: 'wasm',
-  kernelFunc: ({ inputs, attrs }) => {
+  kernelFunc: ({ inputs, attrs, backend }) => {
     const x = inputs['x'];
     const dy = inputs['dy'];
     if (x === undefined || dy === undefined) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
-    return conv2dBackpropFilterViaConv(x, dy, attrs as unknown as tf.Conv2DBackpropFilterAttrs);
+    const typed = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    return (
+      conv2dBackpropFilterNative(x, dy, typed, backend as BackendWasm) ?? conv2dBackpropFilterViaConv(x, dy, typed)
+    );
   },
 };
 

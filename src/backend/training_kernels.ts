@@ -24,9 +24,11 @@ import { registerTileWasm } from './tile_wasm';
  *    A kernel that a later tfjs registers natively is left in place.
  * 2. Faster versions of wasm kernels, each falling back to wasm's own outside the case it speeds up; measured in a
  *    batch-64 preact-resnet-s step (see README "Performance"):
+ *    - Conv2DBackpropFilter (output channels a multiple of 4) and MaxPoolGrad: our own WebAssembly SIMD kernels
+ *      (src/backend/native/kernels.c, see `nativeKernels`), working on the tensors in place in wasm's memory;
+ *      elsewhere, or with the flag `TSBD_WASM_KERNELS` off, formulations from tfjs ops and JS;
  *    - Conv2DBackpropInput: XNNPACK convolutions instead of a plain loop; strided ones by output phases;
  *    - Tile: block copies (the BatchNormalization gradient tiled at 35 ms a call);
- *    - MaxPoolGrad: one pass over x instead of wasm's 12 ms loop (2x2 pool of [64, 28, 28, 16]);
  *    - BatchMatMul with a transposed operand: transpose first, then wasm's fast untransposed path;
  *    - Identity and same-dtype Cast: share the buffer (reference counted) instead of copying it, as cpu does;
  *    - Sum and Mean over leading axes, FusedBatchNorm, Add/Sub/Multiply/RealDiv with a per-channel or scalar

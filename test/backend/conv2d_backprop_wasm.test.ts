@@ -6,6 +6,7 @@ import {
   conv2dBackpropFilterWasmConfig,
   registerConv2dBackpropFilterWasm,
 } from '../../src/backend/conv2d_backprop_filter_wasm';
+import { WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
 import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
@@ -67,6 +68,13 @@ const cases: Case[] = [
   // Strided 1x1: picked or scattered pixels, including padding rows and columns that read zeros.
   { x: [2, 7, 6, 3], k: 1, cout: 2, stride: 2, pad: [[0, 0], [1, 0], [0, 1], [0, 0]] },
   { x: [2, 9, 8, 2], k: 1, cout: 3, stride: 3, pad: 'same' },
+  // The native filter gradient's tiles: 4 input channels by 8 or 4 output channels, and single input channels.
+  { x: [2, 9, 9, 1], k: 3, cout: 16, stride: 1, pad: 'same' },
+  { x: [2, 8, 7, 5], k: 3, cout: 12, stride: 2, pad: 'same' },
+  { x: [2, 10, 9, 8], k: 3, cout: 8, stride: 3, pad: 'valid' },
+  { x: [3, 7, 8, 6], k: 2, cout: 20, stride: 1, pad: [[0, 0], [1, 2], [2, 0], [0, 0]] },
+  { x: [2, 9, 9, 9], k: 1, cout: 4, stride: 2, pad: 'same' },
+  { x: [2, 5, 6, 4], k: 5, cout: 4, stride: 2, pad: 'same' }, // kernel wider than the rows it reads
 ];
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
@@ -117,16 +125,22 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     await tf.setBackend('cpu');
   });
 
+  // With our SIMD kernels on (cout a multiple of 4 takes the native filter gradient) and off (every case takes the
+  // formulation from tfjs ops).
   it.each(cases)('filter and input gradients match the cpu kernels to 1e-4 (x %j)', async (c) => {
-    for (const fused of [false, true]) {
-      await tf.setBackend('cpu');
-      const [refX, refW] = await convGrads(c, fused);
-      expect(await tf.setBackend('wasm')).toBe(true);
-      const [gotX, gotW] = await convGrads(c, fused);
-      expect(gotW.length).toBe(refW.length);
-      expect(relErr(gotW, refW)).toBeLessThan(1e-4);
-      expect(relErr(gotX, refX)).toBeLessThan(1e-4);
+    for (const native of [true, false]) {
+      tf.env().set(WASM_KERNELS_FLAG, native);
+      for (const fused of [false, true]) {
+        await tf.setBackend('cpu');
+        const [refX, refW] = await convGrads(c, fused);
+        expect(await tf.setBackend('wasm')).toBe(true);
+        const [gotX, gotW] = await convGrads(c, fused);
+        expect(gotW.length).toBe(refW.length);
+        expect(relErr(gotW, refW)).toBeLessThan(1e-4);
+        expect(relErr(gotX, refX)).toBeLessThan(1e-4);
+      }
     }
+    tf.env().set(WASM_KERNELS_FLAG, true);
     await tf.setBackend('cpu');
   });
 

@@ -3,6 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import { leadingAxes } from '../../src/backend/reduce_wasm';
 import { rowLength } from '../../src/backend/binary_wasm';
+import { WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
 import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
@@ -115,15 +116,22 @@ describe('wasm fast paths (registerTrainingKernels) equal the cpu backend', () =
     [[2, 7, 9, 4], 3, 2, 'same'], // overlapping windows and padding
     [[2, 6, 6, 3], 3, 1, 'same'],
     [[2, 7, 7, 2], 2, 2, 'same'],
+    [[2, 6, 7, 9], 3, 2, 'same'], // SIMD groups of four channels and a remainder
+    [[1, 8, 8, 8], 2, 2, 'valid'],
   ] as [number[], number, number, 'valid' | 'same'][])(
     'the MaxPool gradient of %j (window %i, stride %i, %s), ties after a ReLU going to the first maximum',
     async (shape, size, stride, pad) => {
-      const { cpu, wasm } = await onBoth(() => {
-        const x = tf.relu(t(shape, 21)) as tf.Tensor4D; // about half zeros: whole windows tie
-        const y = tf.maxPool(x, size, stride, pad);
-        return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, size, stride, pad), t(y.shape, 22))))(x);
-      });
-      expect(relErr(wasm[0] ?? new Float32Array(), cpu[0] ?? new Float32Array())).toBeLessThan(1e-6);
+      // Our SIMD kernel (on) and the JS loop (off).
+      for (const native of [true, false]) {
+        tf.env().set(WASM_KERNELS_FLAG, native);
+        const { cpu, wasm } = await onBoth(() => {
+          const x = tf.relu(t(shape, 21)) as tf.Tensor4D; // about half zeros: whole windows tie
+          const y = tf.maxPool(x, size, stride, pad);
+          return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, size, stride, pad), t(y.shape, 22))))(x);
+        });
+        expect(relErr(wasm[0] ?? new Float32Array(), cpu[0] ?? new Float32Array())).toBeLessThan(1e-6);
+      }
+      tf.env().set(WASM_KERNELS_FLAG, true);
     },
   );
 
