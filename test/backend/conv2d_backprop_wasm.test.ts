@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { conv2dBackpropInputWasmConfig, registerConv2dBackpropInputWasm } from '../../src/backend/conv2d_backprop_input_wasm';
@@ -6,7 +7,7 @@ import {
   conv2dBackpropFilterWasmConfig,
   registerConv2dBackpropFilterWasm,
 } from '../../src/backend/conv2d_backprop_filter_wasm';
-import { WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
+import { nativeKernels, WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
 import { registerTrainingKernels } from '../../src/backend/training_kernels';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
@@ -106,27 +107,34 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     warn.mockRestore();
   });
 
-  it('matches a hand-computed gradient (valid 2x2 filter on 1..9)', async () => {
+  it.each([
+    [1, [12, 16, 24, 28]], // the formulation from tfjs ops (one output channel)
+    [4, [12, 24, 36, 48, 16, 32, 48, 64, 24, 48, 72, 96, 28, 56, 84, 112]], // our SIMD kernel
+  ])('matches a hand-computed gradient (valid 2x2 filter on 1..9, %i output channels)', async (co, expected) => {
     expect(await tf.setBackend('wasm')).toBe(true);
-    // dW[i, j] = Σ_{oh, ow} x[oh + i, ow + j] with dy = 1: the four 2x2 window sums of [[1,2,3],[4,5,6],[7,8,9]].
+    // dW[i, j, 0, o] = Σ_{oh, ow} x[oh + i, ow + j] · dy[oh, ow, o] with dy[.., o] = o + 1: (o + 1) times the four 2x2
+    // window sums of [[1,2,3],[4,5,6],[7,8,9]], which are 12, 16, 24, 28.
+    const native = nativeKernels(tf.backend() as BackendWasm);
+    if (native === undefined) throw new Error('the SIMD kernels did not load on wasm');
+    const spy = jest.spyOn(native, 'conv2d_filter_grad');
     const g = tf.tidy(() => {
       const x = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
-      const dy = tf.ones([1, 2, 2, 1]);
+      const dy = tf.tile(tf.tensor4d(Array.from({ length: co }, (_, o) => o + 1), [1, 1, 1, co]), [1, 2, 2, 1]);
       return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
         strides: 1,
         pad: 'valid',
         dataFormat: 'NHWC',
-        filterShape: [2, 2, 1, 1],
+        filterShape: [2, 2, 1, co],
       }) as tf.Tensor;
     });
-    expect(g.shape).toEqual([2, 2, 1, 1]);
-    expect(Array.from(await g.data())).toEqual([12, 16, 24, 28]);
+    expect(spy).toHaveBeenCalledTimes(co % 4 === 0 ? 1 : 0);
+    spy.mockRestore();
+    expect(g.shape).toEqual([2, 2, 1, co]);
+    expect(Array.from(await g.data())).toEqual(expected);
     g.dispose();
     await tf.setBackend('cpu');
   });
 
-  // With our SIMD kernels on (cout a multiple of 4 takes the native filter gradient) and off (every case takes the
-  // formulation from tfjs ops).
   it.each(cases)('filter and input gradients match the cpu kernels to 1e-4 (x %j)', async (c) => {
     for (const native of [true, false]) {
       tf.env().set(WASM_KERNELS_FLAG, native);
