@@ -40,6 +40,8 @@ import { buildModel, listArchs, type Arch } from '../src/models';
 import { GradNormOptimizer } from '../src/regularizers';
 import { trainClassifier } from '../src/training/train_classifier';
 
+import { median, round } from './stats';
+
 /** Figures for one architecture, as issue 4 names them. */
 export interface ModelFigures {
   arch: Arch;
@@ -144,13 +146,6 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
-
-const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
 
 /** Milliseconds `run` takes. */

@@ -10,3 +10,4 @@ export {
   depthwiseConv2dBackpropInputViaConv,
   registerDepthwiseConv2dBackpropInputWasm,
 } from './depthwise_conv2d_backprop_input_wasm';
+export { WASM_KERNELS_FLAG } from './native_kernels';
