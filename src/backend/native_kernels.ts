@@ -77,8 +77,7 @@ export function nativeKernels(backend: BackendWasm): NativeKernels | undefined {
         kernels = { ...(exports as NativeKernels) }; // an ordinary object: the exports object itself is frozen
       }
     } catch {
-      compiled ??= null;
-      kernels = null;
+      compiled ??= null; // a module that did not compile is not tried again
     }
     INSTANCES.set(memory, kernels);
   }

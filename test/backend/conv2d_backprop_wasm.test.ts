@@ -7,8 +7,9 @@ import {
   conv2dBackpropFilterWasmConfig,
   registerConv2dBackpropFilterWasm,
 } from '../../src/backend/conv2d_backprop_filter_wasm';
-import { nativeKernels, WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
+import { nativeKernels } from '../../src/backend/native_kernels';
 import { registerTrainingKernels } from '../../src/backend/training_kernels';
+import { forEachKernelPath } from '../helpers/kernel_paths';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
 
@@ -136,8 +137,7 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
   });
 
   it.each(cases)('filter and input gradients match the cpu kernels to 1e-4 (x %j)', async (c) => {
-    for (const native of [true, false]) {
-      tf.env().set(WASM_KERNELS_FLAG, native);
+    await forEachKernelPath(async () => {
       for (const fused of [false, true]) {
         await tf.setBackend('cpu');
         const [refX, refW] = await convGrads(c, fused);
@@ -147,8 +147,7 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
         expect(relErr(gotW, refW)).toBeLessThan(1e-4);
         expect(relErr(gotX, refX)).toBeLessThan(1e-4);
       }
-    }
-    tf.env().set(WASM_KERNELS_FLAG, true);
+    });
     await tf.setBackend('cpu');
   });
 

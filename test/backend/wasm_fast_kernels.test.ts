@@ -3,8 +3,8 @@ import '@tensorflow/tfjs-backend-wasm';
 
 import { leadingAxes } from '../../src/backend/reduce_wasm';
 import { rowLength } from '../../src/backend/binary_wasm';
-import { WASM_KERNELS_FLAG } from '../../src/backend/native_kernels';
 import { registerTrainingKernels } from '../../src/backend/training_kernels';
+import { forEachKernelPath } from '../helpers/kernel_paths';
 import { expectNoLeak } from '../helpers/leak';
 import { relErr, values } from '../helpers/numeric';
 
@@ -122,16 +122,14 @@ describe('wasm fast paths (registerTrainingKernels) equal the cpu backend', () =
     'the MaxPool gradient of %j (window %i, stride %i, %s), ties after a ReLU going to the first maximum',
     async (shape, size, stride, pad) => {
       // Our SIMD kernel (on) and the JS loop (off).
-      for (const native of [true, false]) {
-        tf.env().set(WASM_KERNELS_FLAG, native);
+      await forEachKernelPath(async () => {
         const { cpu, wasm } = await onBoth(() => {
           const x = tf.relu(t(shape, 21)) as tf.Tensor4D; // about half zeros: whole windows tie
           const y = tf.maxPool(x, size, stride, pad);
           return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, size, stride, pad), t(y.shape, 22))))(x);
         });
         expect(relErr(wasm[0] ?? new Float32Array(), cpu[0] ?? new Float32Array())).toBeLessThan(1e-6);
-      }
-      tf.env().set(WASM_KERNELS_FLAG, true);
+      });
     },
   );
 
