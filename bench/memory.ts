@@ -16,8 +16,6 @@
  * where the slope (least squares) and the peak growth are taken over epochs 2..N (epoch 1 warms caches and pools),
  * and the table goes to stderr.
  */
-import { parseArgs } from 'node:util';
-
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
@@ -25,9 +23,10 @@ import { purify } from '../src';
 import { selectBackend } from '../src/backend';
 import { loadFashionMnist, subset } from '../src/data';
 import { TsbdEmitter, type Phase } from '../src/events';
-import { buildModel, listArchs, type Arch } from '../src/models';
+import { buildModel, type Arch } from '../src/models';
 import { trainClassifier } from '../src/training/train_classifier';
 
+import { benchArgs, type BenchBackend } from './args';
 import { round, slope } from './stats';
 
 /** Memory at the end of one fine-tuning epoch. */
@@ -57,54 +56,15 @@ const USAGE =
 const MB = 2 ** 20;
 const PRETRAIN = 2000;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, text: string | undefined, fallback: number, max = Infinity): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    fail(`--${name} must be an integer in [1, ${max}]; received ${JSON.stringify(text)}`);
-  }
-  return n;
-}
-
-function options(argv: string[]): { json: boolean; epochs: number; arch: Arch; clean: number; backend: string } {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean', default: false },
-        epochs: { type: 'string' },
-        arch: { type: 'string' },
-        clean: { type: 'string' },
-        backend: { type: 'string' },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  if (values.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const arch = values.arch ?? 'preact-resnet-s';
-  if (!listArchs().includes(arch as Arch)) fail(`--arch: unknown ${JSON.stringify(arch)}; known: ${listArchs().join(', ')}`);
-  const backend = values.backend ?? 'wasm';
-  if (!['wasm', 'cpu', 'tensorflow'].includes(backend)) fail(`--backend must be wasm, cpu or tensorflow; received ${backend}`);
+function options(argv: string[]): { json: boolean; epochs: number; arch: Arch; clean: number; backend: BenchBackend } {
+  const args = benchArgs(argv, USAGE, { json: 'boolean', epochs: 'string', arch: 'string', clean: 'string', backend: 'string' });
   return {
-    json: values.json === true,
-    epochs: positiveInt('epochs', values.epochs, 30),
-    arch: arch as Arch,
+    json: args.flag('json'),
+    epochs: args.positiveInt('epochs', 30),
+    arch: args.arch(args.string('arch') ?? 'preact-resnet-s', 'arch'),
     // The subset has 8,000 training images, the first 2,000 of which pre-train the model.
-    clean: positiveInt('clean', values.clean, 800, 8000 - PRETRAIN),
-    backend,
+    clean: args.positiveInt('clean', 800, 8000 - PRETRAIN),
+    backend: args.backend(),
   };
 }
 
@@ -140,7 +100,7 @@ function table(r: MemoryResult): string {
 
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
-  const backend = await selectBackend(o.backend as 'wasm' | 'cpu' | 'tensorflow');
+  const backend = await selectBackend(o.backend);
   const { train } = loadFashionMnist('subset');
   const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
   const model = buildModel(o.arch, { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });

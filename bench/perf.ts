@@ -26,20 +26,19 @@
  * - cpuBackendTrainImgPerS: small-cnn trained on the pure-JS cpu backend: batch `--cpu-batch` (default 8), one
  *   warm-up step, then the median of `--cpu-reps` (default 3) steps. Kept short on purpose: a step takes seconds.
  */
-import { parseArgs } from 'node:util';
-
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { purify } from '../src';
-import { selectBackend, type BackendName } from '../src/backend';
+import { selectBackend } from '../src/backend';
 import { loadFashionMnist, subset } from '../src/data';
 import { disposeOptimizer } from '../src/internal/dispose_optimizer';
 import { crossEntropyLoss } from '../src/losses';
-import { buildModel, listArchs, type Arch } from '../src/models';
+import { buildModel, type Arch } from '../src/models';
 import { GradNormOptimizer } from '../src/regularizers';
 import { trainClassifier } from '../src/training/train_classifier';
 
+import { benchArgs, type BenchBackend } from './args';
 import { median, round } from './stats';
 
 /** Figures for one architecture, as issue 4 names them. */
@@ -67,7 +66,7 @@ interface Options {
   purifyReps: number;
   models: Arch[];
   batch: number;
-  backend: Exclude<BackendName, 'auto'>;
+  backend: BenchBackend;
   cpuBatch: number;
   cpuReps: number;
   skipPurify: boolean;
@@ -81,68 +80,35 @@ const WARMUP = 6;
 const USAGE = `usage: npm run bench:perf -- [--json] [--reps N] [--models small-cnn,preact-resnet-s] [--batch 64]
   [--backend wasm|cpu|tensorflow] [--purify-reps N] [--cpu-batch 8] [--cpu-reps 3] [--skip-purify] [--skip-cpu]`;
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n${USAGE}\n`);
-  process.exit(2);
-}
-
-function positiveInt(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer; received ${JSON.stringify(text)}`);
-  return n;
-}
-
 function parseOptions(argv: string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        json: { type: 'boolean', default: false },
-        reps: { type: 'string' },
-        'purify-reps': { type: 'string' },
-        models: { type: 'string' },
-        batch: { type: 'string' },
-        backend: { type: 'string' },
-        'cpu-batch': { type: 'string' },
-        'cpu-reps': { type: 'string' },
-        'skip-purify': { type: 'boolean', default: false },
-        'skip-cpu': { type: 'boolean', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const v = parsed.values;
-  if (v.help === true) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const known = listArchs();
-  const models = (v.models ?? 'small-cnn,preact-resnet-s').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const m of models) {
-    if (!known.includes(m as Arch)) fail(`--models: unknown arch ${JSON.stringify(m)}; known: ${known.join(', ')}`);
-  }
-  const backend = v.backend ?? 'wasm';
-  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'tensorflow') {
-    fail(`--backend must be wasm, cpu or tensorflow; received ${JSON.stringify(backend)}`);
-  }
-  const reps = positiveInt('reps', v.reps, 9);
+  const args = benchArgs(argv, USAGE, {
+    json: 'boolean',
+    reps: 'string',
+    'purify-reps': 'string',
+    models: 'string',
+    batch: 'string',
+    backend: 'string',
+    'cpu-batch': 'string',
+    'cpu-reps': 'string',
+    'skip-purify': 'boolean',
+    'skip-cpu': 'boolean',
+  });
+  const models = (args.string('models') ?? 'small-cnn,preact-resnet-s')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((m) => args.arch(m, 'models'));
   return {
-    json: v.json === true,
-    reps,
-    purifyReps: positiveInt('purify-reps', v['purify-reps'], 5),
-    models: models as Arch[],
-    batch: positiveInt('batch', v.batch, 64),
-    backend,
-    cpuBatch: positiveInt('cpu-batch', v['cpu-batch'], 8),
-    cpuReps: positiveInt('cpu-reps', v['cpu-reps'], 3),
-    skipPurify: v['skip-purify'] === true,
-    skipCpu: v['skip-cpu'] === true,
+    json: args.flag('json'),
+    reps: args.positiveInt('reps', 9),
+    purifyReps: args.positiveInt('purify-reps', 5),
+    models,
+    batch: args.positiveInt('batch', 64),
+    backend: args.backend(),
+    cpuBatch: args.positiveInt('cpu-batch', 8),
+    cpuReps: args.positiveInt('cpu-reps', 3),
+    skipPurify: args.flag('skip-purify'),
+    skipCpu: args.flag('skip-cpu'),
   };
 }
 
