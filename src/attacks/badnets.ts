@@ -8,10 +8,18 @@ import type { Attack } from './attack';
 export interface BadNetsArgs {
   /** Side of the square patch, in pixels. @default 3 (BackdoorBench's 3x3 white square) */
   patchSize?: number;
-  /** Corner the patch sits in: bottom-right, bottom-left, top-right, top-left. @default 'br' */
-  position?: 'br' | 'bl' | 'tr' | 'tl';
-  /** 'white': 255 everywhere in the patch; 'checker': 255 where (row + col) is even, 0 where odd. @default 'white' */
-  pattern?: 'white' | 'checker';
+  /**
+   * Where the patch sits: a corner (bottom-right, bottom-left, top-right, top-left), or the pixel row and column of
+   * its top-left corner, anywhere in the image. @default 'br'
+   */
+  position?: PatchPosition;
+  /**
+   * 'white': 255 everywhere in the patch; 'checker': 255 where (row + col) is even, 0 where odd; 'random': each patch
+   * pixel (all channels alike) 0 or 255 by a fixed coin flip drawn from `patternSeed`. @default 'white'
+   */
+  pattern?: 'white' | 'checker' | 'random';
+  /** Seeds the 'random' pattern (ignored by the others). @default 0 */
+  patternSeed?: number;
   /** Target class (all-to-one). @default 0 */
   target?: number;
   /** Fraction of the training set poisoned, in [0, 1]. @default 0.1 */
@@ -19,6 +27,11 @@ export interface BadNetsArgs {
   /** Seeds which images are poisoned. @default 0 */
   seed?: number;
 }
+
+/** A patch corner, or the row and column (pixels, 0-based) of the patch's top-left pixel. */
+export type PatchPosition = 'br' | 'bl' | 'tr' | 'tl' | { row: number; col: number };
+
+const CORNERS = ['br', 'bl', 'tr', 'tl'];
 
 /** The JSON form of a BadNets attack. */
 export type BadNetsConfig = { name: 'badnets' } & Required<BadNetsArgs>;
@@ -30,8 +43,9 @@ export type BadNetsConfig = { name: 'badnets' } & Required<BadNetsArgs>;
 export class BadNets implements Attack {
   readonly name = 'badnets';
   readonly patchSize: number;
-  readonly position: 'br' | 'bl' | 'tr' | 'tl';
-  readonly pattern: 'white' | 'checker';
+  readonly position: PatchPosition;
+  readonly pattern: 'white' | 'checker' | 'random';
+  readonly patternSeed: number;
   readonly target: number;
   readonly rate: number;
   readonly seed: number;
@@ -40,26 +54,36 @@ export class BadNets implements Attack {
     this.patchSize = args.patchSize ?? 3;
     this.position = args.position ?? 'br';
     this.pattern = args.pattern ?? 'white';
+    this.patternSeed = args.patternSeed ?? 0;
     this.target = args.target ?? 0;
     this.rate = args.rate ?? 0.1;
     this.seed = args.seed ?? 0;
     checkNumber('patchSize', this.patchSize, 1, Infinity, { integer: true });
-    checkConfig(['br', 'bl', 'tr', 'tl'].includes(this.position), () => `position must be br, bl, tr or tl; received ${String(this.position)}`);
-    checkConfig(['white', 'checker'].includes(this.pattern), () => `pattern must be white or checker; received ${String(this.pattern)}`);
+    const pos = this.position;
+    if (typeof pos === 'object' && pos !== null) {
+      checkNumber('position.row', pos.row, 0, Infinity, { integer: true });
+      checkNumber('position.col', pos.col, 0, Infinity, { integer: true });
+    } else {
+      checkConfig(CORNERS.includes(pos), () => `position must be br, bl, tr, tl or {row, col}; received ${JSON.stringify(pos)}`);
+    }
+    checkConfig(['white', 'checker', 'random'].includes(this.pattern), () => `pattern must be white, checker or random; received ${String(this.pattern)}`);
+    checkNumber('patternSeed', this.patternSeed, 0, 2 ** 32, { integer: true });
     checkNumber('target', this.target, 0, Infinity, { integer: true });
     checkNumber('rate', this.rate, 0, 1);
     checkNumber('seed', this.seed, 0, 2 ** 32, { integer: true });
   }
 
   config(): BadNetsConfig {
-    const { patchSize, position, pattern, target, rate, seed } = this;
-    return { name: 'badnets', patchSize, position, pattern, target, rate, seed };
+    const { patchSize, pattern, patternSeed, target, rate, seed } = this;
+    const position = typeof this.position === 'string' ? this.position : { ...this.position };
+    return { name: 'badnets', patchSize, position, pattern, patternSeed, target, rate, seed };
   }
 
   applyTrigger(set: ImageSet): ImageSet {
     this.check(set);
     const images = set.images.slice();
-    for (let i = 0; i < set.count; i++) this.stamp(images, set, i);
+    const values = this.patch();
+    for (let i = 0; i < set.count; i++) this.stamp(images, set, i, values);
     return { ...set, images };
   }
 
@@ -75,8 +99,9 @@ export class BadNets implements Attack {
     const indices = Int32Array.from(perm.subarray(0, k), (j) => candidates[j] as number).sort();
     const images = set.images.slice();
     const labels = set.labels.slice();
+    const values = this.patch();
     for (const i of indices) {
-      this.stamp(images, set, i);
+      this.stamp(images, set, i, values);
       labels[i] = this.target;
     }
     return { set: { ...set, images, labels }, indices };
@@ -86,20 +111,48 @@ export class BadNets implements Attack {
     if (this.patchSize > set.height || this.patchSize > set.width) {
       throw new ConfigError(`patchSize ${this.patchSize} is larger than the ${set.height}x${set.width} images`, { patchSize: this.patchSize });
     }
+    const { top, left } = this.corner(set);
+    if (top + this.patchSize > set.height || left + this.patchSize > set.width) {
+      throw new ConfigError(
+        `a ${this.patchSize}x${this.patchSize} patch at row ${top}, column ${left} does not fit in the ${set.height}x${set.width} images`,
+        { position: this.position, patchSize: this.patchSize },
+      );
+    }
     if (this.target >= set.numClasses) {
       throw new ConfigError(`target ${this.target} is not a class of this data (0..${set.numClasses - 1})`, { target: this.target });
     }
   }
 
-  private stamp(images: Uint8Array, set: ImageSet, i: number): void {
+  /** Pixel row and column of the patch's top-left corner in images of `set`'s size. */
+  private corner(set: ImageSet): { top: number; left: number } {
+    const p = this.position;
+    if (typeof p === 'object') return { top: p.row, left: p.col };
+    const s = this.patchSize;
+    return { top: p[0] === 'b' ? set.height - s : 0, left: p[1] === 'r' ? set.width - s : 0 };
+  }
+
+  /** The patch's pixel values, row-major, one per pixel (all channels alike). */
+  private patch(): Uint8Array {
+    const s = this.patchSize;
+    const values = new Uint8Array(s * s);
+    const coin = new Rng(this.patternSeed);
+    for (let r = 0; r < s; r++) {
+      for (let c = 0; c < s; c++) {
+        const on = this.pattern === 'white' || (this.pattern === 'checker' ? (r + c) % 2 === 0 : coin.next() < 0.5);
+        values[r * s + c] = on ? 255 : 0;
+      }
+    }
+    return values;
+  }
+
+  private stamp(images: Uint8Array, set: ImageSet, i: number, values: Uint8Array): void {
     const { height: h, width: w, channels: ch } = set;
     const s = this.patchSize;
-    const top = this.position[0] === 'b' ? h - s : 0;
-    const left = this.position[1] === 'r' ? w - s : 0;
+    const { top, left } = this.corner(set);
     const base = i * h * w * ch;
     for (let r = 0; r < s; r++) {
       for (let c = 0; c < s; c++) {
-        const v = this.pattern === 'white' || (r + c) % 2 === 0 ? 255 : 0;
+        const v = values[r * s + c] as number;
         for (let k = 0; k < ch; k++) images[base + ((top + r) * w + left + c) * ch + k] = v;
       }
     }

@@ -56,6 +56,37 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(Array.from(three.labels)).toEqual([0, 1, 2]);
   });
 
+  it('stamps a patch anywhere given the row and column of its top-left pixel', () => {
+    expect(lit(badNets({ patchSize: 2, position: { row: 1, col: 2 } }).applyTrigger(blank(1)))).toEqual(['12', '13', '22', '23']);
+    expect(lit(badNets({ patchSize: 1, position: { row: 4, col: 0 } }).applyTrigger(blank(1)))).toEqual(['40']);
+    // the JSON form round-trips through the registry to the same stamp
+    const a = badNets({ patchSize: 2, position: { row: 2, col: 1 }, pattern: 'checker' });
+    const b = createAttack(JSON.parse(JSON.stringify(a.config())) as { name: string });
+    expect(lit(b.applyTrigger(blank(1)))).toEqual(['21', '32']);
+  });
+
+  it('refuses a patch that does not fit, naming where it is', () => {
+    expect(() => badNets({ patchSize: 2, position: { row: 4, col: 0 } }).applyTrigger(blank(1))).toThrow(
+      /2x2 patch at row 4, column 0 does not fit in the 5x5 images/,
+    );
+    expect(() => badNets({ position: { row: -1, col: 0 } })).toThrow(ConfigError);
+  });
+
+  it("a 'random' patch is a fixed 0/255 pattern: the same for a seed, on every image and channel, another for another seed", () => {
+    const stamped = (patternSeed: number): number[] => {
+      const out = badNets({ patchSize: 4, position: 'tl', pattern: 'random', patternSeed }).applyTrigger(blank(2));
+      const rows = [0, 1, 2, 3].flatMap((r) => [0, 1, 2, 3].map((c) => r * 5 + c));
+      const first = rows.map((i) => out.images[i] as number);
+      expect(rows.map((i) => out.images[25 + i])).toEqual(first); // image 1 has the same patch
+      return first;
+    };
+    const a = stamped(3);
+    expect(stamped(3)).toEqual(a);
+    expect(a.every((v) => v === 0 || v === 255)).toBe(true);
+    expect(new Set(a).size).toBe(2); // 16 coin flips: both values appear (P[all equal] = 2^-15)
+    expect(stamped(4)).not.toEqual(a);
+  });
+
   it('poisons round(rate * N): 0.1 of 25 is 3, 0 of 25 is none', () => {
     const set = blank(25, 5);
     const { set: p, indices } = badNets({ rate: 0.1, target: 2 }).poison(set);
@@ -95,8 +126,8 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(() => badNets({ rate: 1 }).poison(blank(4))).toThrow(DataShapeError);
     expect(() => badNets({ rate: -0.1 })).toThrow(ConfigError);
     expect(() => createAttack({ name: 'badnets', rate: 2 })).toThrow(/rate must be a number in \[0, 1\]; received 2/);
-    expect(() => createAttack({ name: 'badnets', position: 'middle' })).toThrow(/position must be br, bl, tr or tl; received middle/);
-    expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', target: 0, rate: 0.1, seed: 0 });
+    expect(() => createAttack({ name: 'badnets', position: 'middle' })).toThrow(/position must be br, bl, tr, tl or \{row, col\}; received "middle"/);
+    expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', patternSeed: 0, target: 0, rate: 0.1, seed: 0 });
   });
 });
 

@@ -1,5 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
+import type { PatchPosition } from '../../attacks/badnets';
 import { createAttack } from '../../attacks/registry';
 import { selectBackend, type BackendName } from '../../backend/select_backend';
 import { saveModel } from '../../io/file_handler';
@@ -14,8 +15,9 @@ interface AttackCliOptions {
   data: string;
   attack: string;
   patchSize: number;
-  patchPos: 'br' | 'bl' | 'tr' | 'tl';
-  patchPattern: 'white' | 'checker';
+  patchPos: PatchPosition;
+  patchPattern: 'white' | 'checker' | 'random';
+  patternSeed: number;
   target: number;
   poisonRate: number;
   arch: Arch;
@@ -30,6 +32,14 @@ interface AttackCliOptions {
   quiet: boolean;
 }
 
+/** Commander parser for --patch-pos: a corner name or 'ROW,COL' (non-negative integers). */
+export function parsePatchPosition(value: string): PatchPosition {
+  if (['br', 'bl', 'tr', 'tl'].includes(value)) return value as PatchPosition;
+  const m = /^(\d+),(\d+)$/.exec(value.trim());
+  if (m === null) throw new InvalidArgumentError(`expected br, bl, tr, tl or ROW,COL, received '${value}'`);
+  return { row: Number(m[1]), col: Number(m[2]) };
+}
+
 /** `tsbd attack`: trains a backdoored model and saves it with the attack's config. */
 export function attackCommand(backend: () => BackendName): Command {
   return withOutputOptions(
@@ -38,8 +48,9 @@ export function attackCommand(backend: () => BackendName): Command {
       .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
       .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
       .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
-      .addOption(new Option('--patch-pos <pos>', 'patch corner').choices(['br', 'bl', 'tr', 'tl']).default('br'))
-      .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker']).default('white'))
+      .option('--patch-pos <pos>', "patch corner (br, bl, tr, tl) or 'ROW,COL' of its top-left pixel", parsePatchPosition, 'br')
+      .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker', 'random']).default('white'))
+      .option('--pattern-seed <s>', "seed of the 'random' patch pattern", parseSeed, 0)
       .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
       .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
       .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
@@ -66,6 +77,7 @@ async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown
     patchSize: opts.patchSize,
     position: opts.patchPos,
     pattern: opts.patchPattern,
+    patternSeed: opts.patternSeed,
     target: opts.target,
     rate: opts.poisonRate,
     seed: opts.seed,
