@@ -8,9 +8,10 @@ export interface GradNormArgs {
   /** Weight of the perturbed gradient, dimensionless, in [0, 1]: 0 is a plain step, 1 is SAM. @default 0.7 */
   alpha?: number;
   /**
-   * 'global': theta' = theta + r * g / ||g|| with one L2 norm over all trainable tensors (the paper's math).
    * 'per-tensor': each tensor is moved by r along its own normalised gradient, as the reference code does; the
-   * total step is then r * sqrt(#tensors). @default 'global'
+   * total step is then r * sqrt(#tensors). 'global': theta' = theta + r * g / ||g|| with one L2 norm over all
+   * trainable tensors (the paper's math). @default 'per-tensor', the reference's form, which `purify` also uses
+   * (`finetune.normalize`) and with which its measurements were made
    */
   normalize?: 'global' | 'per-tensor';
   /** Gradient L2 norms at or below this count as zero: such a gradient is not perturbed (no 0/0). @default 1e-12 */
@@ -57,7 +58,8 @@ type Grads = { value: tf.Scalar; grads: tf.NamedTensorMap };
  *
  * Porting note: the reference code normalises each tensor by its own norm (0/0 for a zero gradient), deep-copies the
  * model on every batch and lets the extra forward pass move BatchNorm statistics. Here both normalisations are
- * offered ('global' by default), zero norms are guarded, nothing is copied, and BN statistics move once.
+ * offered ('per-tensor', the reference's, by default; 'global', the paper's, on request), zero norms are guarded,
+ * nothing is copied, and BN statistics move once.
  *
  * @example
  * const inner = tf.train.momentum(0.01, 0.9);
@@ -98,7 +100,7 @@ export class GradNormOptimizer extends tf.Optimizer {
     );
     this.rho = args.rho ?? 0.05;
     this.alpha = args.alpha ?? 0.7;
-    this.normalize = args.normalize ?? 'global';
+    this.normalize = args.normalize ?? 'per-tensor';
     this.epsilon = args.epsilon ?? 1e-12;
     checkNumber('rho (r)', this.rho, 0, Infinity, { minExclusive: true });
     checkNumber('alpha', this.alpha, 0, 1);

@@ -65,7 +65,7 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
     const [plain] = step({ alpha: 0 });
     expect(plain?.[0]).toBeCloseTo(3 * 0.9, 6);
     // SAM with global norm: g = w (1 + r/sqrt29), r = 0.05.
-    const [sam] = step({ alpha: 1, rho: 0.05 });
+    const [sam] = step({ alpha: 1, rho: 0.05, normalize: 'global' });
     expect(sam?.[1]).toBeCloseTo(4 * (1 - 0.1 * (1 + 0.05 / Math.sqrt(29))), 6);
   });
 
@@ -77,6 +77,18 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
     expect(cost?.dataSync()[0]).toBeCloseTo(12.5, 6); // 0.5 * (9 + 16), at theta, not at the perturbed point
     expect(Array.from(w.dataSync())).toEqual([3, 4]); // lr 0: nothing may remain of the perturbation
     tf.dispose([w, cost as tf.Scalar]);
+    inner.dispose();
+  });
+
+  it("defaults to 'per-tensor', as purify's finetune.normalize does", () => {
+    const inner = tf.train.sgd(0.1);
+    const opt = gradNorm(inner);
+    expect(opt.normalize).toBe('per-tensor');
+    expect(opt.getConfig()['normalize']).toBe('per-tensor');
+    // Two tensors, so the default shows in the step: the per-tensor values of the test above, not the global ones.
+    const [w1] = step({ rho: 0.5, alpha: 0.7 });
+    expect(w1?.[0]).toBeCloseTo(2.679, 5);
+    opt.dispose();
     inner.dispose();
   });
 
@@ -150,7 +162,7 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
 
   it('getConfig nests the inner optimizer; fromConfig rebuilds it and then owns (disposes) it', () => {
     const inner = tf.train.sgd(0.25);
-    const opt = gradNorm(inner, { rho: 0.2 });
+    const opt = gradNorm(inner, { rho: 0.2, normalize: 'global' });
     const config = opt.getConfig();
     expect(config).toEqual({
       rho: 0.2,
