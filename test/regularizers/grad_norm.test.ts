@@ -44,6 +44,42 @@ describe('GradNormOptimizer: the two-gradient update (method.md stage 2)', () =>
     expect(w3).toEqual([0, 0]);
   });
 
+  it('a loss with a non-constant Hessian, f = (||w1||^2 + ||w2||^2)^2 / 4: one step in each mode, by hand', () => {
+    // grad f = S * w_i with S = ||w1||^2 + ||w2||^2, so g2 is not g1 + H * (theta' - theta) for a fixed H.
+    // w1 = [0.3, 0.4], w2 = [1.2]: S = 0.25 + 1.44 = 1.69; g1 = 1.69 * w: w1 -> [0.507, 0.676], w2 -> [2.028].
+    // rho 0.13, alpha 0.7, SGD lr 0.1.
+    //
+    // global: ||g1|| = S * sqrt(S) = 1.69 * 1.3 = 2.197; theta' = w + 0.13 * 1.69 w / 2.197 = w + 0.1 w = 1.1 w
+    //   (w1' = [0.33, 0.44], w2' = [1.32]); S' = 1.21 * 1.69 = 2.0449; g2 = S' * w' = 2.0449 * 1.1 w = 2.24939 w.
+    //   g = 0.3 * 1.69 w + 0.7 * 2.24939 w = (0.507 + 1.574573) w = 2.081573 w;
+    //   w_new = w * (1 - 0.2081573) = 0.7918427 w: w1 = [0.23755281, 0.31673708], w2 = [0.95021124].
+    //
+    // per-tensor: ||g1(w1)|| = 1.69 * 0.5 = 0.845, ||g1(w2)|| = 1.69 * 1.2 = 2.028, so each tensor moves 0.13 along
+    //   its unit direction: w1' = [0.3, 0.4] + 0.13 * [0.6, 0.8] = [0.378, 0.504], w2' = 1.2 + 0.13 = [1.33].
+    //   S' = 0.142884 + 0.254016 + 1.7689 = 2.1658; g2 = 2.1658 * w': w1 -> [0.8186724, 1.0915632], w2 -> [2.880514].
+    //   g(w1) = 0.3 * [0.507, 0.676] + 0.7 * [0.8186724, 1.0915632] = [0.1521 + 0.57307068, 0.2028 + 0.76409424]
+    //         = [0.72517068, 0.96689424]; g(w2) = 0.3 * 2.028 + 0.7 * 2.880514 = 0.6084 + 2.0163598 = 2.6247598.
+    //   w_new: w1 = [0.3 - 0.072517068, 0.4 - 0.096689424] = [0.227482932, 0.303310576], w2 = 1.2 - 0.26247598 = 0.93752402.
+    const expected = {
+      global: [[0.23755281, 0.31673708], [0.95021124]],
+      'per-tensor': [[0.227482932, 0.303310576], [0.93752402]],
+    };
+    for (const normalize of ['global', 'per-tensor'] as const) {
+      const w1 = tf.variable(tf.tensor1d([0.3, 0.4]));
+      const w2 = tf.variable(tf.tensor1d([1.2]));
+      const inner = tf.train.sgd(0.1);
+      const opt = gradNorm(inner, { rho: 0.13, alpha: 0.7, normalize });
+      const quartic = (): tf.Scalar => tf.div(tf.square(tf.add(tf.sum(tf.square(w1)), tf.sum(tf.square(w2)))), 4) as tf.Scalar;
+      const cost = opt.minimize(quartic, true, [w1, w2]);
+      expect(cost?.dataSync()[0]).toBeCloseTo(1.69 ** 2 / 4, 5); // f at theta: 0.714025
+      const got = [Array.from(w1.dataSync()), Array.from(w2.dataSync())];
+      expect(got).toEqual(expected[normalize].map((row) => row.map((x) => expect.closeTo(x, 5))));
+      tf.dispose([w1, w2, cost as tf.Scalar]);
+      opt.dispose();
+      inner.dispose();
+    }
+  });
+
   it('one trainable tensor: both normalisations give w * (1 + alpha*r/||w||); a zero one stays zero', () => {
     for (const normalize of ['global', 'per-tensor'] as const) {
       const w = tf.variable(tf.tensor1d([3, 4]));
