@@ -137,6 +137,11 @@ export interface NwcReinitArgs {
  * Zero re-initialisation (TSBD stage 1c) as a tfjs callback: applies the mask to the model being trained at
  * `onTrainBegin`, and with `keepZero` after every batch too.
  *
+ * The mask is applied once per instance: at `onTrainBegin` of the first `fit` that gets it. A later `fit` with the
+ * same instance (fine-tuning resumed in several calls) does not zero the weights again, so what the earlier fits
+ * learnt is kept; with `keepZero` the masked elements are still set to zero after every batch of every `fit`. To zero
+ * again, make a new instance or call {@link applyReinit}.
+ *
  * If `fit` throws, `onTrainEnd` does not run: call `dispose()` (idempotent) to free the kept mask tensors.
  *
  * @example
@@ -147,6 +152,7 @@ export class NwcReinit extends tfl.Callback {
   readonly mask: ReinitMask;
   readonly keepZero: boolean;
   private targets: { variable: tfl.LayerVariable; keep: tf.Tensor }[] = [];
+  private done = false;
 
   constructor(args: NwcReinitArgs) {
     super();
@@ -160,10 +166,24 @@ export class NwcReinit extends tfl.Callback {
     this.keepZero = args.keepZero ?? false;
   }
 
+  /** Whether the mask has been applied at the start of a `fit` (it is applied once per instance). */
+  get applied(): boolean {
+    return this.done;
+  }
+
   override async onTrainBegin(): Promise<void> {
     this.dispose();
+    if (this.done && !this.keepZero) return;
     const targets = keepTensors(this.model, this.mask);
-    applyKeepTensors(targets);
+    if (!this.done) {
+      try {
+        applyKeepTensors(targets);
+      } catch (e) {
+        for (const t of targets) t.keep.dispose();
+        throw e;
+      }
+      this.done = true;
+    }
     if (this.keepZero) this.targets = targets;
     else for (const t of targets) t.keep.dispose();
   }

@@ -179,6 +179,81 @@ describe('NwcReinit callback', () => {
     expect(kept.bias).not.toEqual([1, 2, 3, 4]);
   });
 
+  /** Reads the masked elements of 'h' after NwcReinit's onTrainBegin and after each of its onBatchEnd calls. */
+  class Probe extends tfl.Callback {
+    begin: number[] = [];
+    batches: number[][] = [];
+    private masked(): number[] {
+      const k = kernelOf(this.model, 'h');
+      return MASKED.map((i) => k[i] as number);
+    }
+    override async onTrainBegin(): Promise<void> {
+      this.begin = this.masked();
+    }
+    override async onBatchEnd(): Promise<void> {
+      this.batches.push(this.masked());
+    }
+  }
+
+  /** Two fits of one epoch (2 batches of 2) with the same callback instance; `between` runs after the first. */
+  async function twoFits(cb: NwcReinit, between: (m: tfl.LayersModel) => void): Promise<{ probes: Probe[]; h: number[][] }> {
+    const m = model();
+    const opt = tf.train.sgd(0.1);
+    const x = tf.tensor2d(xs);
+    const y = tf.tensor2d(ys);
+    try {
+      m.compile({ optimizer: opt, loss: crossEntropyLoss('logits') });
+      const probes = [new Probe(), new Probe()];
+      const h: number[][] = [];
+      for (const probe of probes) {
+        await m.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0, callbacks: [cb, probe] });
+        h.push(kernelOf(m, 'h'));
+        if (probe === probes[0]) between(m);
+      }
+      return { probes, h };
+    } finally {
+      cb.dispose();
+      tf.dispose([x, y]);
+      opt.dispose();
+      m.dispose();
+    }
+  }
+
+  it('applies the mask once per instance: a second fit with the same instance does not zero again', async () => {
+    const cb = nwcReinit({ mask: reinitMask(scores(), 0.5, 0.5) });
+    expect(cb.applied).toBe(false);
+    const { probes, h } = await twoFits(cb, () => undefined);
+    expect(cb.applied).toBe(true);
+    expect(probes[0]?.begin).toEqual([0, 0, 0]); // zeroed at the first fit's begin (they were 1, 3, 5)
+    const after1 = MASKED.map((i) => h[0]?.[i]);
+    expect(after1.every((v) => v !== 0)).toBe(true); // and regrew during it (no keepZero)
+    expect(probes[1]?.begin).toEqual(after1); // the second fit starts from them: not zeroed again
+    expect(MASKED.every((i) => h[1]?.[i] !== 0)).toBe(true);
+  });
+
+  it('with keepZero the mask is applied once at train begin, yet kept zero after every batch of every fit', async () => {
+    const cb = nwcReinit({ mask: reinitMask(scores(), 0.5, 0.5), keepZero: true });
+    // Between the fits, put the original kernel 1..12 back: masked elements 0, 2, 4 hold 1, 3, 5 again.
+    const { probes, h } = await twoFits(cb, (m) => {
+      const layer = m.getLayer('h');
+      const k = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [3, 4]);
+      layer.setWeights([k, layer.getWeights()[1] as tf.Tensor]);
+      k.dispose();
+    });
+    expect(probes[0]?.begin).toEqual([0, 0, 0]);
+    expect(probes[0]?.batches).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
+    expect(probes[1]?.begin).toEqual([1, 3, 5]); // not zeroed at the second fit's begin
+    expect(probes[1]?.batches).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]); // but after each of its batches
+    expect(MASKED.map((i) => h[1]?.[i])).toEqual([0, 0, 0]);
+    expect(h[1]?.[1]).not.toBe(2); // the unmasked weights trained
+  });
+
   it('validates its args', () => {
     expect(() => new NwcReinit({} as never)).toThrow(ConfigError);
     expect(() => new NwcReinit({ mask: reinitMask(scores(), 0.5), keepZero: 1 as never })).toThrow(ConfigError);
