@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { applyReinit, NwcReinit, nwcReinit, reinitMask } from '../../src/callbacks/nwc_reinit';
 import { ConfigError, ModelError } from '../../src/errors';
-import { NwcScores } from '../../src/hooks/nwc';
+import { NwcScores, nwcScores } from '../../src/hooks/nwc';
+import { weightSnapshot } from '../../src/hooks/weight_snapshot';
 import { crossEntropyLoss } from '../../src/losses/cross_entropy';
 import { expectNoLeak } from '../helpers/leak';
 
@@ -104,6 +105,75 @@ describe('applyReinit', () => {
       expect(kernelOf(m, 'h')).toEqual([0, 2, 0, 4, 0, 6, 7, 8, 9, 10, 11, 12]);
     } finally {
       m.dispose();
+    }
+  });
+
+  it('conv + dense, scores from a snapshot pair: exactly the chosen flat indices become +0, every other bit stays', () => {
+    // 'c': Conv2D 2x2, 2 filters on 3x3x1 (kernel [2,2,1,2], 8 elements, neuron = i % 2) -> flatten (8) ->
+    // 'hid': Dense 2 (kernel [8,2], 16 elements, neuron = i % 2) -> 'out': Dense 2 (output layer, never scored).
+    // All values are multiples of 1/128, so before + delta and |after - before| are exact in float32.
+    const C0 = [0.40625, -0.296875, -0.3125, 0.171875, 0.6171875, -0.5, 0.0859375, -0.7265625];
+    const H0 = Array.from({ length: 16 }, (_, i) => (((i * 37) % 61) - 30) / 64);
+    // |change| per element. c: neuron 0 (idx 0,2,4,6) .5+.25+.125+0 = .875; neuron 1 (idx 5) .0625.
+    // hid: neuron 0 (idx 0,2,4,6,8) .5+.25+.125+.0625+.0625 = 1; neuron 1 (idx 1,3) .25+.25 = .5.
+    const DC = [0.5, 0, 0.25, 0, 0.125, 0.0625, 0, 0];
+    const DH = [0.5, 0.25, 0.25, 0.25, 0.125, 0, 0.0625, 0, 0.0625, 0, 0, 0, 0, 0, 0, 0];
+    // Signs alternate, so nwcScores must take |after - before|.
+    const moved = (w: number[], d: number[]): number[] => w.map((v, i) => v + (i % 3 === 0 ? -1 : 1) * (d[i] as number));
+    const net = (c: number[], h: number[]): tfl.Sequential => {
+      const m = tfl.sequential({
+        layers: [
+          tfl.layers.conv2d({ inputShape: [3, 3, 1], filters: 2, kernelSize: 2, name: 'c' }),
+          tfl.layers.flatten(),
+          tfl.layers.dense({ units: 2, name: 'hid' }),
+          tfl.layers.dense({ units: 2, name: 'out' }),
+        ],
+      });
+      const w = [
+        tf.tensor4d(c, [2, 2, 1, 2]),
+        tf.tensor1d([0.0390625, -0.0234375]),
+        tf.tensor2d(h, [8, 2]),
+        tf.tensor1d([0.015625, -0.046875]),
+        tf.tensor2d([0.25, -0.375, 0.5625, -0.125], [2, 2]),
+        tf.tensor1d([0.0078125, -0.0703125]),
+      ];
+      m.setWeights(w);
+      tf.dispose(w);
+      return m;
+    };
+    const bits = (m: tfl.LayersModel): number[][] =>
+      m.layers.flatMap((l) => l.getWeights().map((w) => Array.from(new Uint32Array(Float32Array.from(w.dataSync()).buffer))));
+    const m = net(C0, H0);
+    const after = net(moved(C0, DC), moved(H0, DH));
+    const snap = weightSnapshot(m, 'conv+dense');
+    try {
+      const s = nwcScores(snap, after);
+      expect(s.ranking).toEqual([
+        { layer: 'hid', neuron: 0, score: 1 },
+        { layer: 'c', neuron: 0, score: 0.875 },
+        { layer: 'hid', neuron: 1, score: 0.5 },
+        { layer: 'c', neuron: 1, score: 0.0625 },
+      ]);
+      // n = 0.5 -> floor(0.5 * 4) = 2 neurons: hid 0, c 0. Pool in ranking order, then kernel order:
+      //   hid idx 0,2,4,6,8,10,12,14 = .5 .25 .125 .0625 .0625 0 0 0;  c idx 0,2,4,6 = .5 .25 .125 0  (12 weights)
+      // m = 0.6 -> floor(7.2) = 7 largest: .5 (hid 0), .5 (c 0), .25 (hid 2), .25 (c 2), .125 (hid 4), .125 (c 4),
+      //   then the first .0625 in the pool, hid 6 (ahead of hid 8). Not hid 1/3 (.25, unselected neuron), not c 5.
+      const mask = reinitMask(s, 0.5, 0.6);
+      expect(mask).toMatchObject({ neurons: 2, weights: 7 });
+      expect(ones(mask.layers.get('c'))).toEqual([0, 2, 4]);
+      expect(ones(mask.layers.get('hid'))).toEqual([0, 2, 4, 6]);
+      const before = bits(m); // c kernel, c bias, hid kernel, hid bias, out kernel, out bias
+      const expected = before.map((w) => [...w]);
+      for (const i of [0, 2, 4]) (expected[0] as number[])[i] = 0; // the bit pattern of +0
+      for (const i of [0, 2, 4, 6]) (expected[2] as number[])[i] = 0;
+      expect(applyReinit(m, mask)).toEqual({ neurons: 2, weights: 7 });
+      expect(bits(m)).toEqual(expected);
+      // The zeroed elements were non-zero, some negative (so +0, not -0, is checked): C0[2] = -0.3125, H0[0,2,4] < 0.
+      expect([C0[0], C0[2], C0[4], H0[0], H0[2], H0[4], H0[6]]).toEqual([0.40625, -0.3125, 0.6171875, -0.46875, -0.265625, -0.0625, 0.140625]);
+    } finally {
+      snap.dispose();
+      m.dispose();
+      after.dispose();
     }
   });
 
