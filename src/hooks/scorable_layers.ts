@@ -69,7 +69,8 @@ const isKernel = (n: string): boolean =>
 
 /**
  * The scorable kernel of one leaf layer, whatever the selection (undefined for a layer without one: no weights,
- * BatchNorm, Conv1D/3D, transposed convs, ...). The layer must be built.
+ * BatchNorm, Conv1D/3D, transposed convs, ...; {@link unscoredKernelLayers} lists those that do hold a kernel).
+ * The layer must be built.
  */
 export function kernelOfLayer(layer: LayerLike): ScorableKernel | undefined {
   const cls = layer.getClassName();
@@ -94,6 +95,27 @@ export function kernelOfLayer(layer: LayerLike): ScorableKernel | undefined {
   const shape = [...variable.read().shape];
   if (shape.length !== (kind === 'dense' ? 2 : 4)) return undefined;
   return { layerName: layer.name, kind, shape, numNeurons: neuronsOf(kind, shape), variable };
+}
+
+/** A leaf layer that holds a kernel NWC cannot score, as listed by {@link unscoredKernelLayers}. */
+export interface UnscoredKernelLayer {
+  /** The layer's name. */
+  layer: string;
+  /** Its class, e.g. 'Conv1D', 'Conv2DTranspose', 'Conv3D', 'LSTM'. */
+  className: string;
+}
+
+/**
+ * The leaf layers (nested models expanded, in layer order) that hold a kernel weight (a weight whose name ends in
+ * 'kernel') but of a kind {@link scorableKernels} cannot score with any selection: Conv1D, Conv2DTranspose, Conv3D,
+ * recurrent layers, wrappers such as TimeDistributed, ... NWC ranks no neuron of theirs, so reinitialisation never
+ * touches them. Layers skipped on purpose are not listed: the output Dense layers and 1x1 Conv2Ds (scorable, but
+ * left out by the rules), and hidden Dense layers that a selection leaves out. Holds no tensors.
+ */
+export function unscoredKernelLayers(model: tfl.LayersModel): UnscoredKernelLayer[] {
+  return leafLayers(model)
+    .filter((layer) => layer.weights.some((w) => /kernel$/.test(w.originalName)) && kernelOfLayer(layer) === undefined)
+    .map((layer) => ({ layer: layer.name, className: layer.getClassName() }));
 }
 
 /**
@@ -124,7 +146,8 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
 }
 
 /**
- * Lists the kernels NWC scores, in layer order. A neuron is one output unit: an output channel of a Conv2D
+ * Lists the kernels NWC scores, in layer order. Layers with a kernel of another kind (Conv1D, Conv2DTranspose,
+ * Conv3D, ...) are skipped without an error; {@link unscoredKernelLayers} names them. A neuron is one output unit: an output channel of a Conv2D
  * (incoming weights kh*kw*in), one (in, mult) channel of a DepthwiseConv2D (kh*kw weights), an output channel of a
  * SeparableConv2D's pointwise kernel (in*mult weights; its depthwise kernel is not scored), or a unit of a hidden
  * Dense layer (in weights).

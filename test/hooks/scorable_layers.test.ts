@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../../src/errors';
-import { scorableKernels, type LayerSelection } from '../../src/hooks/scorable_layers';
+import { scorableKernels, unscoredKernelLayers, type LayerSelection } from '../../src/hooks/scorable_layers';
 
 /** 8x8x3 -> c3 (3x3, 4) -> c1 (1x1, 4) -> dw (3x3, x2 => 8) -> sep (3x3, 5) -> flatten -> hid (6) -> out (3) -> softmax */
 function mixedModel(): tfl.LayersModel {
@@ -102,5 +102,54 @@ describe('scorableKernels', () => {
 
   it('rejects an unknown selection with a ConfigError', () => {
     expect(() => scorableKernels(model, 'all' as LayerSelection)).toThrow(ConfigError);
+  });
+});
+
+describe('unscoredKernelLayers', () => {
+  it('names the Conv1D and Conv2DTranspose that scorableKernels skips; not the 1x1 conv, the hidden or output Dense', () => {
+    // 6x2 -> c1d (Conv1D 3, 4 filters) -> 4x4 -> reshape 2x2x4 -> up (Conv2DTranspose 2x2, 2) -> 3x3x2 -> c3 (2x2, 3)
+    // -> p1 (1x1, 3) -> flatten -> hid (Dense 4) -> out (Dense 2, softmax)
+    const m = tfl.sequential({
+      name: 'odd',
+      layers: [
+        tfl.layers.conv1d({ inputShape: [6, 2], filters: 4, kernelSize: 3, name: 'c1d' }),
+        tfl.layers.reshape({ targetShape: [2, 2, 4] }),
+        tfl.layers.conv2dTranspose({ filters: 2, kernelSize: 2, name: 'up' }),
+        tfl.layers.conv2d({ filters: 3, kernelSize: 2, name: 'c3' }),
+        tfl.layers.conv2d({ filters: 3, kernelSize: 1, name: 'p1' }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 4, name: 'hid' }),
+        tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out' }),
+      ],
+    });
+    try {
+      expect(unscoredKernelLayers(m)).toEqual([
+        { layer: 'c1d', className: 'Conv1D' },
+        { layer: 'up', className: 'Conv2DTranspose' },
+      ]);
+      // ... which is what scorableKernels leaves out even with the widest selection.
+      expect(summary(m, 'conv+dense', true)).toEqual([
+        'c3:conv2d:[2,2,2,3]:3',
+        'p1:conv2d:[1,1,3,3]:3',
+        'hid:dense:[12,4]:4',
+      ]);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('finds a Conv3D inside a nested model; a model with only scorable kernels gives []', () => {
+    const inner = tfl.sequential({
+      layers: [tfl.layers.conv3d({ inputShape: [3, 3, 3, 1], filters: 2, kernelSize: 2, name: 'c3d' }), tfl.layers.flatten()],
+    });
+    const outer = tfl.sequential({ layers: [inner, tfl.layers.dense({ units: 2, name: 'head' })] });
+    const plain = mixedModel();
+    try {
+      expect(unscoredKernelLayers(outer)).toEqual([{ layer: 'c3d', className: 'Conv3D' }]);
+      expect(unscoredKernelLayers(plain)).toEqual([]); // conv2d, 1x1, depthwise, separable, hidden and output Dense
+    } finally {
+      outer.dispose();
+      plain.dispose();
+    }
   });
 });
