@@ -3,34 +3,88 @@ import { readFileSync } from 'node:fs';
 import { createAttack } from '../../attacks/registry';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
-import { IoError } from '../../errors';
+import { subset, type ImageSet } from '../../data/image_set';
+import { ConfigError, IoError } from '../../errors';
 import { loadModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
-import { loadData, printResult } from '../options';
+import { retuneAttack } from '../../metrics/retune_attack';
+import { loadData, parseFraction, parseSeed, printResult, seededSample } from '../options';
 
 interface EvalCliOptions {
   model: string;
   data: string;
   attack?: string;
+  retune?: number;
+  cleanFraction?: number;
+  seed?: number;
   json: boolean;
 }
 
-/** `tsbd eval`: ACC on the clean test split, ASR and RA on its stamped non-target images. */
+/** The defaults of `tsbd purify --clean-fraction` and `--seed`, so that `--retune` uses the same clean draw. */
+const PURIFY_CLEAN_FRACTION = 0.05;
+const PURIFY_SEED = 0;
+
+/**
+ * The defender's clean draw exactly as `tsbd purify --clean-fraction F --seed S` makes it
+ * (`seededSample(train, Math.round(F * train.count), S)`), and the other training images (`rest`, in their order).
+ */
+export function defenderSplit(train: ImageSet, fraction: number, seed: number): { clean: ImageSet; rest: ImageSet } {
+  const n = Math.round(fraction * train.count);
+  const clean = seededSample(train, n, seed);
+  // Which images that draw took: the same call on a set whose image i is the 4 bytes of the integer i. seededSample
+  // depends only on (count, n, seed), so this is the same draw by construction, without restating how it shuffles.
+  const ids = new Uint8Array(Uint32Array.from({ length: train.count }, (_, i) => i).buffer);
+  const drawn = seededSample(
+    { images: ids, labels: new Uint8Array(train.count), count: train.count, height: 1, width: 1, channels: 4, numClasses: 1 },
+    n,
+    seed,
+  );
+  const taken = new Uint8Array(train.count);
+  for (const i of new Uint32Array(drawn.images.buffer, drawn.images.byteOffset, drawn.count)) taken[i] = 1;
+  const rest: number[] = [];
+  for (let i = 0; i < train.count; i++) if (taken[i] === 0) rest.push(i);
+  return { clean, rest: subset(train, rest) };
+}
+
+/** `tsbd eval`: ACC on the clean test split, ASR and RA on its stamped non-target images; optionally the retuning attack. */
 export function evalCommand(backend: () => BackendName): Command {
   return new Command('eval')
-    .description('measure ACC, and ASR/RA when an attack.json is given, on the test split')
+    .description('measure ACC, and ASR/RA when an attack.json is given, on the test split; with --retune K, also after the retuning attack')
     .requiredOption('--model <path>', 'model.json (or its directory)')
     .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files")
     .option('--attack <attack.json>', 'the attack config written by `tsbd attack`')
+    .option(
+      '--retune <k>',
+      'retuning attack (Min et al. 2024): fine-tune a copy 5 epochs (SGD, lr 0.01, momentum 0.9, batch 64) on the clean draw of ' +
+        '`tsbd purify` plus K poisoned training images from outside it, then report its ACC and ASR too; needs --attack',
+      parseSeed,
+    )
+    .option('--clean-fraction <f>', `with --retune: the clean share of the training split, as given to purify (default ${PURIFY_CLEAN_FRACTION})`, parseFraction)
+    .option('--seed <s>', `with --retune: purify's --seed (clean draw), also seeding the poison draw and shuffles (default ${PURIFY_SEED})`, parseSeed)
     .option('--json', 'print one JSON object on stdout', false)
     .action(async (opts: EvalCliOptions) => {
+      if (opts.retune === undefined && (opts.cleanFraction !== undefined || opts.seed !== undefined)) {
+        throw new ConfigError('--clean-fraction and --seed apply only with --retune K', { option: 'retune' });
+      }
+      if (opts.retune !== undefined && opts.attack === undefined) {
+        throw new ConfigError('--retune needs --attack <attack.json>: the retuning attack poisons with that attack\'s trigger and target', {
+          option: 'attack',
+        });
+      }
       await selectBackend(backend());
       const attack = opts.attack === undefined ? undefined : createAttack(readJson(opts.attack));
-      const { test } = loadData(opts.data);
+      const { train, test } = loadData(opts.data);
       const model = await loadModel(opts.model);
       try {
+        let retune: { k: number; acc: number; asr: number } | undefined;
+        if (opts.retune !== undefined && attack !== undefined) {
+          const seed = opts.seed ?? PURIFY_SEED;
+          const { clean, rest } = defenderSplit(train, opts.cleanFraction ?? PURIFY_CLEAN_FRACTION, seed);
+          retune = await retuneAttack(model, { clean, poisonPool: rest, attack, k: opts.retune, test, seed });
+        }
         const m = await evaluate(model, test, attack);
-        printResult(opts.json, attack === undefined ? { acc: m.acc } : { acc: m.acc, asr: m.asr, ra: m.ra });
+        const given = attack === undefined ? { acc: m.acc } : { acc: m.acc, asr: m.asr, ra: m.ra };
+        printResult(opts.json, retune === undefined ? given : { ...given, retune });
       } finally {
         model.dispose();
       }
