@@ -1,8 +1,9 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
 import { purify } from '../../defenses/tsbd';
+import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
@@ -17,6 +18,8 @@ interface PurifyCliOptions {
   augment: boolean;
   epochs: number;
   normalize: 'global' | 'per-tensor';
+  layers: LayerSelection;
+  unlearnLr?: number;
   seed: number;
   out: string;
   force: boolean;
@@ -33,19 +36,53 @@ function parseN(value: string): number | 'auto' {
   }
 }
 
-/** `tsbd purify`: TSBD on a saved model with a clean sample of the training split. */
+/** Commander parser for --unlearn-lr: a finite number > 0. */
+function parseUnlearnLr(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v <= 0) {
+    throw new InvalidArgumentError(`--unlearn-lr expects a positive number (a learning rate), received '${value}'`);
+  }
+  return v;
+}
+
+const LAYER_SELECTIONS: readonly LayerSelection[] = ['auto', 'conv', 'conv+dense'];
+
+/**
+ * `tsbd purify`: TSBD on a saved model with a clean sample of the training split. The defender's clean set is the
+ * first `round(cleanFraction * count)` images of a seeded shuffle (`--seed`) of the training split of `--data`: the
+ * split the attacker trained on, in its clean, unstamped form.
+ */
 export function purifyCommand(backend: () => BackendName): Command {
   return withOutputOptions(
     new Command('purify')
       .description('remove a backdoor with TSBD using a clean sample of the training split; writes OUT/model.json, OUT/report.json and the NWC ranking (OUT/ranking.json, OUT/ranking.csv: layer, neuron, score)')
       .requiredOption('--model <path>', 'model.json (or its directory) to purify')
-      .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files; the clean set is drawn from its training split")
-      .option('--clean-fraction <f>', 'share of the training split the defender holds, clean', parseFraction, 0.05)
+      .requiredOption(
+        '--data <spec>',
+        "'fashion-mnist' or a directory of IDX files. The defender's clean set is drawn, by a seeded shuffle (--seed), from " +
+          'its training split: the split the attacker trained on (attack --data), in its clean, unstamped form',
+      )
+      .option(
+        '--clean-fraction <f>',
+        "share of the training split the defender holds: the first round(f * count) images of a seeded shuffle (--seed) of " +
+          'the split the attacker trained on, clean and unstamped',
+        parseFraction,
+        0.05,
+      )
       .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
       .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
       .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
       .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
       .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
+      .addOption(
+        new Option(
+          '--layers <which>',
+          'layers NWC scores; auto = the convolutions, or the hidden Dense layers of a conv-free model',
+        )
+          .choices(LAYER_SELECTIONS)
+          .default('auto'),
+      )
+      .option('--unlearn-lr <rate>', 'SGD learning rate of the clean unlearning (gradient ascent), > 0 (default: purify\'s, 0.01)', parseUnlearnLr)
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
   )
     .action(async (opts: PurifyCliOptions) => {
@@ -60,8 +97,10 @@ export function purifyCommand(backend: () => BackendName): Command {
         const { model: purified, report, scores } = await purify(model, clean, {
           fraction: opts.n,
           weightFraction: opts.m,
+          layers: opts.layers,
           augment: opts.augment ? {} : false,
           seed: opts.seed,
+          ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
           finetune: { epochs: opts.epochs, normalize: opts.normalize },
           events: stderrProgress(opts.quiet),
         });

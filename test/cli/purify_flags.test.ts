@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main';
+import * as tsbdDefense from '../../src/defenses/tsbd';
+import { ConfigError } from '../../src/errors';
+import { saveModel } from '../../src/io/file_handler';
+
+/** Runs `tsbd ...args` in-process; returns the exit code and what went to stdout and stderr. */
+async function tsbd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
+  try {
+    const code = await main(['node', 'tsbd', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const seeded = (seed: number): ReturnType<typeof tfl.initializers.glorotUniform> => tfl.initializers.glorotUniform({ seed });
+
+/** 28x28x1 -> 'c' (Conv2D 4x4 stride 4, 2 filters) -> 7x7x2 -> flatten -> 'hid' (Dense 4) -> 'out' (Dense 10). */
+function convNet(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 2, kernelSize: 4, strides: 4, name: 'c', kernelInitializer: seeded(1) }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 4, activation: 'relu', name: 'hid', kernelInitializer: seeded(2) }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out', kernelInitializer: seeded(3) }),
+    ],
+  });
+}
+
+/** A conv-free model: flatten -> 'hid' (Dense 4) -> 'out' (Dense 10). */
+function denseNet(): tfl.LayersModel {
+  return tfl.sequential({
+    layers: [
+      tfl.layers.flatten({ inputShape: [28, 28, 1] }),
+      tfl.layers.dense({ units: 4, activation: 'relu', name: 'hid', kernelInitializer: seeded(4) }),
+      tfl.layers.dense({ units: 10, activation: 'softmax', name: 'out', kernelInitializer: seeded(5) }),
+    ],
+  });
+}
+
+describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', () => {
+  let dir: string;
+  const base = (model: string, out: string, ...more: string[]): string[] => [
+    '--backend', 'cpu', 'purify', '--model', join(dir, model), '--data', 'fashion-mnist-subset',
+    '--clean-fraction', '0.005', '--n', '0.5', '--epochs', '1', '--seed', '3', '--out', join(dir, out), '--json', '--quiet', ...more,
+  ];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tsbd-purify-flags-'));
+    for (const [name, make] of [['conv', convNet], ['dense', denseNet]] as const) {
+      const m = make();
+      await saveModel(m, join(dir, name));
+      m.dispose();
+    }
+  });
+  afterEach(() => jest.restoreAllMocks());
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await tf.setBackend('cpu');
+  });
+
+  it('hands --layers and --unlearn-lr to purify as layers and unlearn.lr; without them, layers auto and no unlearn', async () => {
+    // Stop purify at the call: only the options it was given matter here.
+    const spy = jest.spyOn(tsbdDefense, 'purify').mockRejectedValue(new ConfigError('stopped by the test'));
+    const withFlags = await tsbd(...base('conv', 'o1', '--layers', 'conv+dense', '--unlearn-lr', '2.5e-3'));
+    expect(withFlags.code).toBe(2);
+    expect(withFlags.stderr).toMatch(/stopped by the test/);
+    const plain = await tsbd(...base('conv', 'o2'));
+    expect(plain.code).toBe(2);
+    expect(spy).toHaveBeenCalledTimes(2);
+    const [first, second] = spy.mock.calls.map((c) => c[2] ?? {});
+    expect(first).toMatchObject({ layers: 'conv+dense', unlearn: { lr: 0.0025 }, fraction: 0.5 });
+    expect(second).toMatchObject({ layers: 'auto', fraction: 0.5 });
+    expect(second).not.toHaveProperty('unlearn'); // purify's own default (0.01) applies
+    // --clean-fraction 0.005 of the subset's 8,000 training images: 40 clean images.
+    expect(spy.mock.calls[0]?.[1].count).toBe(40);
+  });
+
+  it("--layers conv+dense scores the hidden Dense too: 2 conv + 4 dense neurons ranked, n = 0.5 zeroes 3", async () => {
+    const r = await tsbd(...base('conv', 'cd', '--layers', 'conv+dense', '--unlearn-lr', '0.1'));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ n: 0.5, neurons: 3 });
+    const report = JSON.parse(readFileSync(join(dir, 'cd', 'report.json'), 'utf8')) as { totalNeurons: number; cleanCount: number };
+    expect(report.totalNeurons).toBe(6);
+    expect(report.cleanCount).toBe(40);
+    const rows = readFileSync(join(dir, 'cd', 'ranking.csv'), 'utf8').trim().split('\n').slice(1);
+    expect(rows).toHaveLength(6);
+    expect(rows.map((row) => row.split(',')[0]).sort()).toEqual(['c', 'c', 'hid', 'hid', 'hid', 'hid']);
+  });
+
+  it('--layers conv on a conv-free model reaches purify, which refuses it (exit 2, nothing written)', async () => {
+    const r = await tsbd(...base('dense', 'nc', '--layers', 'conv', '--unlearn-lr', '0.1'));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/has no layer to score with selection 'conv'/);
+    expect(existsSync(join(dir, 'nc', 'model.json'))).toBe(false);
+  });
+
+  it.each(['0', '-0.01', 'abc', 'Infinity', ''])('--unlearn-lr %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--unlearn-lr', bad));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/--unlearn-lr/);
+    expect(r.stderr).toMatch(new RegExp(`expects a positive number \\(a learning rate\\), received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
+  it('--layers with an unknown value: exit 2, the message names the flag and the choices', async () => {
+    const r = await tsbd(...base('conv', 'bad', '--layers', 'dense'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--layers/);
+    expect(r.stderr).toMatch(/auto, conv, conv\+dense/);
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+});
