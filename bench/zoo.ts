@@ -1,0 +1,136 @@
+/**
+ * `npm run zoo -- train [--only D1,H2] [--dir DIR]`: trains the foreign-model zoo of issue 10 (bench/zoo_models.ts)
+ * on the full Fashion-MNIST training split, the way a user's script would: their own layers, `model.fit` on
+ * tensors, their optimizer. Each model is saved to DIR/<id>/ (model.json, weights.bin, attack.json, zoo.json with
+ * the recipe and the ACC / ASR / RA it reached on the 10k test split). Models already there are kept.
+ *
+ * DIR defaults to $TSBD_ZOO_DIR or ~/.cache/tfjs-tsbd/zoo: the models stay out of git; the recipes and seeds are
+ * in bench/zoo_models.ts and the figures in bench/results/.
+ *
+ * Every random draw of a model's training (sample, poisoning, tfjs' initialisers, dropout masks and fit's shuffles)
+ * comes from its seed: Math.random is replaced by a seeded generator while it trains, because tfjs draws unseeded
+ * initialisers and shuffles from Math.random.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+import { BadNets } from '../src/attacks/badnets';
+import { selectBackend } from '../src/backend';
+import { loadFashionMnist } from '../src/data';
+import type { ImageSet } from '../src/data/image_set';
+import { toTensors } from '../src/data/tensors';
+import { writeFileAtomic } from '../src/io/atomic_write';
+import { saveModel } from '../src/io/file_handler';
+import { Rng } from '../src/internal/rng';
+import { evaluate } from '../src/metrics/evaluate';
+import { seededSample } from '../src/cli/options';
+
+import { benchArgs } from './args';
+import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
+
+const USAGE = 'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]';
+
+/** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
+export function zooDir(given?: string): string {
+  return given ?? process.env.TSBD_ZOO_DIR ?? join(homedir(), '.cache', 'tfjs-tsbd', 'zoo');
+}
+
+/** The specs named by --only (all when absent); an unknown id is an error. */
+export function selectSpecs(only: string | undefined): ZooSpec[] {
+  if (only === undefined) return [...ZOO];
+  const ids = only.split(',').map((s) => s.trim());
+  const unknown = ids.filter((id) => !ZOO.some((z) => z.id === id));
+  if (unknown.length > 0) throw new Error(`unknown zoo model(s) ${unknown.join(', ')}; known: ${ZOO.map((z) => z.id).join(', ')}`);
+  return ZOO.filter((z) => ids.includes(z.id));
+}
+
+/** The BadNets attack of a spec (its poisoning draw is seeded by the spec's seed). */
+export function zooAttack(spec: ZooSpec): BadNets {
+  return new BadNets({ ...spec.attack, seed: spec.seed });
+}
+
+/** Runs `fn` with Math.random drawing from a generator seeded by `seed`; restores Math.random after. */
+async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+  const saved = Math.random;
+  const rng = new Rng(seed);
+  Math.random = () => rng.next();
+  try {
+    return await fn();
+  } finally {
+    Math.random = saved;
+  }
+}
+
+async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: string): Promise<void> {
+  const attack = zooAttack(spec);
+  const sample = seededSample(train, spec.trainSize, spec.seed);
+  const poisoned = attack.poison(sample).set;
+  const start = performance.now();
+  const model = await withSeededMathRandom(spec.seed, async () => {
+    const m = buildZooModel(spec, [train.height, train.width, train.channels], train.numClasses);
+    const optimizer = compileZooModel(m, spec);
+    const { x, y } = toTensors(poisoned);
+    try {
+      await m.fit(x, y, {
+        epochs: spec.epochs,
+        batchSize: spec.batchSize,
+        validationSplit: spec.validationSplit,
+        shuffle: true,
+        verbose: 0,
+        callbacks: {
+          onEpochEnd: async (epoch, logs) => {
+            process.stderr.write(`${spec.id} epoch ${epoch + 1}/${spec.epochs}: loss ${logs?.loss?.toFixed(4)} acc ${logs?.acc?.toFixed(4)}\n`);
+          },
+        },
+      });
+    } finally {
+      x.dispose();
+      y.dispose();
+      optimizer.dispose();
+    }
+    return m;
+  });
+  try {
+    const seconds = (performance.now() - start) / 1000;
+    const metrics = await evaluate(model, test, attack);
+    const tmp = `${dir}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    await saveModel(model, tmp, { force: true });
+    writeFileAtomic(join(tmp, 'attack.json'), `${JSON.stringify(attack.config(), null, 2)}\n`);
+    const record = { spec, before: metrics, trainSeconds: Math.round(seconds * 10) / 10, backend: tf.getBackend() };
+    writeFileAtomic(join(tmp, 'zoo.json'), `${JSON.stringify(record, null, 2)}\n`);
+    renameSync(tmp, dir);
+    process.stdout.write(`${JSON.stringify({ id: spec.id, ...metrics, trainSeconds: record.trainSeconds })}\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command !== 'train') {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string' });
+  const root = zooDir(args.string('dir'));
+  const specs = selectSpecs(args.string('only'));
+  await selectBackend('auto');
+  const { train, test } = loadFashionMnist('full');
+  mkdirSync(root, { recursive: true });
+  for (const spec of specs) {
+    const dir = join(root, spec.id);
+    if (existsSync(join(dir, 'zoo.json'))) {
+      process.stderr.write(`${spec.id}: already trained in ${dir}\n`);
+      continue;
+    }
+    await trainOne(spec, train, test, dir);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
