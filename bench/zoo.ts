@@ -22,15 +22,18 @@ import { loadFashionMnist } from '../src/data';
 import type { ImageSet } from '../src/data/image_set';
 import { toTensors } from '../src/data/tensors';
 import { writeFileAtomic } from '../src/io/atomic_write';
-import { saveModel } from '../src/io/file_handler';
+import { loadModel, saveModel } from '../src/io/file_handler';
 import { Rng } from '../src/internal/rng';
 import { evaluate } from '../src/metrics/evaluate';
 import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
+import { analyzeModel } from './zoo_analyze';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
-const USAGE = 'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]';
+const USAGE =
+  'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]\n' +
+  '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)';
 
 /** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
 export function zooDir(given?: string): string {
@@ -110,15 +113,32 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command !== 'train') {
+  if (command !== 'train' && command !== 'analyze') {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string' });
   const root = zooDir(args.string('dir'));
   const specs = selectSpecs(args.string('only'));
   await selectBackend('auto');
   const { train, test } = loadFashionMnist('full');
+  if (command === 'analyze') {
+    const held = specs.filter((s) => s.half !== 'dev');
+    if (held.length > 0) args.fail(`analyze looks at triggers and test data: development models only (not ${held.map((s) => s.id).join(', ')})`);
+    const fraction = Number(args.string('clean-fraction') ?? '0.05');
+    const seed = Number(args.string('seed') ?? '0');
+    const clean = seededSample(train, Math.round(fraction * train.count), seed);
+    for (const spec of specs) {
+      const model = await loadModel(join(root, spec.id));
+      try {
+        const result = await analyzeModel(model, zooAttack(spec), clean, test, (s) => process.stderr.write(`${spec.id} ${s}\n`));
+        process.stdout.write(`${JSON.stringify({ id: spec.id, ...result })}\n`);
+      } finally {
+        model.dispose();
+      }
+    }
+    return;
+  }
   mkdirSync(root, { recursive: true });
   for (const spec of specs) {
     const dir = join(root, spec.id);

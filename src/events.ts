@@ -17,8 +17,12 @@ export interface TsbdEvents {
    * (negated cross-entropy while unlearning); `cleanAcc` is accuracy on clean data, in [0,1].
    */
   epochEnd: [phase: Phase, epoch: number, maxEpochs: number, loss: number, cleanAcc: number];
-  /** Automatic choice of n: the candidate fraction, its held-out clean accuracy after a short recovery, and the verdict. */
-  fractionProbe: [fraction: number, heldOutAcc: number, accepted: boolean];
+  /**
+   * Automatic choice of n: the candidate fraction, its held-out clean accuracy after the probe's recovery (mean over
+   * splits), its cost (the n = 0 control's accuracy minus it) and the verdict. The control itself comes first, as
+   * fraction 0 with cost 0.
+   */
+  fractionProbe: [fraction: number, heldOutAcc: number, cost: number, accepted: boolean];
   /** Stage 1 zeroed `weights` kernel elements across `neurons` neurons (fraction n of the ranked neurons). */
   reinitialized: [fraction: number, neurons: number, weights: number];
   /** Something the user should know but that does not stop the run. */

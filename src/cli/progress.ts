@@ -30,8 +30,12 @@ export function stderrProgress(quiet: boolean): TsbdEmitter {
     stopBar();
     process.stderr.write(`tsbd: ${phase} done in ${seconds.toFixed(1)} s\n`);
   });
-  events.on('fractionProbe', (n, acc, ok) =>
-    process.stderr.write(`tsbd: n=${n}: held-out clean acc ${acc.toFixed(3)} ${ok ? 'accepted' : 'rejected'}\n`),
+  events.on('fractionProbe', (n, acc, cost, ok) =>
+    process.stderr.write(
+      n === 0
+        ? `tsbd: n=0 (control): held-out clean acc ${acc.toFixed(3)}\n`
+        : `tsbd: n=${n}: held-out clean acc ${acc.toFixed(3)}, cost ${cost.toFixed(3)} ${ok ? 'accepted' : 'rejected'}\n`,
+    ),
   );
   events.on('reinitialized', (n, neurons, weights) =>
     process.stderr.write(`tsbd: n=${n}: zeroed ${weights} weights in ${neurons} neurons\n`),

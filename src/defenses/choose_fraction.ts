@@ -1,54 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { applyReinit, reinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { TsbdEmitter } from '../events';
 import type { NwcScores } from '../hooks/nwc';
-import { applyReinit, reinitMask } from '../callbacks/nwc_reinit';
+import { disposeOptimizer } from '../internal/dispose_optimizer';
+import { crossEntropyLoss } from '../losses/cross_entropy';
 import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
+import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { fitImageSet } from '../training/fit_image_set';
-import { splitClean } from './clean_split';
-import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropyLoss } from '../losses/cross_entropy';
-import { disposeOptimizer } from '../internal/dispose_optimizer';
+import { cleanSplits, type CleanSplit } from './clean_split';
 import type { ResolvedPurifyOptions } from './tsbd_options';
 
-/** One candidate n tried by {@link chooseFraction}. */
+/** One candidate n tried by {@link chooseFraction}. Accuracies are fractions in [0,1]. */
 export interface FractionProbe {
   fraction: number;
-  /** Held-out clean accuracy after re-initialising with this n and a short activeness-aware recovery, in [0,1]. */
+  /** Held-out clean accuracy after zero re-initialisation with this n and the recovery, one per split. */
+  heldOutAccs: number[];
+  /** Their mean. */
   heldOutAcc: number;
+  /** Mean over splits of (control's accuracy - this candidate's): what re-initialising with n costs. */
+  cost: number;
   accepted: boolean;
 }
 
 /** The outcome of {@link chooseFraction}. */
 export interface FractionChoice {
   fraction: number;
-  /** Held-out clean accuracy of the model before any change: the reference the retained share is measured against. */
-  baseAcc: number;
+  /** Held-out clean accuracy of the n = 0 control after the same recovery, one per split, and their mean. */
+  controlAccs: number[];
+  controlAcc: number;
   probes: FractionProbe[];
 }
 
 /**
- * The acceptance test of {@link chooseFraction}: a probe recovers when its held-out accuracy keeps at least `retain`
- * of the original model's accuracy above chance, `acc_n - 1/K >= retain * (acc_0 - 1/K)`. All accuracies in [0,1].
+ * What re-initialising costs, from paired held-out accuracies (split k of the candidate against split k of the
+ * control): the mean of `control[k] - candidate[k]`. Positive means the candidate recovered less than doing nothing.
  */
-export function recovers(heldOutAcc: number, baseAcc: number, numClasses: number, retain: number): boolean {
-  const chance = 1 / numClasses;
-  return heldOutAcc - chance >= retain * (baseAcc - chance);
+export function reinitCost(candidateAccs: readonly number[], controlAccs: readonly number[]): number {
+  if (candidateAccs.length !== controlAccs.length || candidateAccs.length === 0) {
+    throw new RangeError(`need one control accuracy per split: ${candidateAccs.length} candidate, ${controlAccs.length} control`);
+  }
+  let sum = 0;
+  candidateAccs.forEach((a, k) => (sum += (controlAccs[k] as number) - a));
+  return sum / candidateAccs.length;
 }
 
+/** Slack for float rounding when a cost equals the tolerance (accuracies are multiples of 1/heldOut). */
+const ROUNDING = 1e-9;
+
 /**
- * Chooses the re-initialisation fraction n from CLEAN data alone.
+ * Chooses the re-initialisation fraction n from CLEAN data alone, against a control.
  *
- * Rule: the largest candidate n from which the model recovers: after zero re-initialisation with n and a short
- * recovery (`probeSteps` plain momentum-SGD steps at the fine-tuning learning rate, `probeBatchSize` images each) on
- * part of the clean set, its accuracy on the held-out rest keeps at least `retain` (default half) of the original
- * model's accuracy above chance (1/numClasses). Candidates are probed from the largest down and the first accepted
- * one is taken, so no monotonicity is assumed and an aggressive n that recovers costs a single probe. The probe uses
- * single-gradient steps because it only asks whether clean accuracy comes back, and they cost half as much as
- * activeness-aware ones. The idea: re-initialise as much of the high-NWC (backdoor-suspect) part of the net as the
- * clean data shows we can afford to rebuild. Nothing here sees poisoned or test data. When no candidate is accepted,
- * the smallest is used and a warning is emitted.
+ * For each of `auto.splits` disjoint held-out parts of the clean set (`heldOutFraction` each), the model is probed:
+ * a copy is zero re-initialised with n, recovered by `probeSteps` plain momentum-SGD steps (rounded to whole epochs)
+ * at the fine-tuning learning rate on the split's training part, its BatchNorm statistics are re-estimated there (see
+ * {@link recalibrateBatchNorm}), and its accuracy is measured on the held-out part. The n = 0
+ * control gets exactly the same treatment (same shuffles). The cost of n is the mean, over splits, of the control's
+ * accuracy minus the candidate's; the rule takes the LARGEST candidate whose cost is at most `tolerance`.
+ * Candidates are probed from the largest down and the first accepted ends the search, so an aggressive n that costs
+ * nothing costs one probe per split. When none is accepted the smallest candidate is used and a warning is emitted.
+ *
+ * Why a control: the recovered accuracy mixes what fine-tuning gains with what zeroing costs; only the difference to
+ * n = 0 under the same recovery isolates the cost of zeroing. Why several splits: one held-out part of a few hundred
+ * images has a standard error of about 0.015 on accuracy, the size of the tolerance itself. The idea: re-initialise
+ * as much of the high-NWC (backdoor-suspect) part of the net as the clean data shows we can afford to rebuild.
  *
  * Porting note: the reference script sweeps n and reports test ASR for each, i.e. it chooses n with poisoned data.
  */
@@ -60,46 +78,70 @@ export async function chooseFraction(
   o: ResolvedPurifyOptions,
   events?: TsbdEmitter,
 ): Promise<FractionChoice> {
-  const { train, heldOut } = splitClean(clean, o.auto.heldOutFraction, o.seed + 7);
-  const evalOpts = { range: o.range };
-  const baseAcc = (await evaluate(model, heldOut, undefined, evalOpts)).acc;
-  const stepsPerEpoch = Math.ceil(train.count / o.auto.probeBatchSize);
-  const epochs = Math.max(1, Math.round(o.auto.probeSteps / stepsPerEpoch));
-  const candidates = [...new Set(o.auto.candidates)].sort((a, b) => b - a);
+  const a = o.auto;
+  const splits = cleanSplits(clean, a.heldOutFraction, a.splits, o.seed + 7);
+  const accsOf = async (fraction: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (const split of splits) out.push(await recoveredAcc(model, scores, fraction, split, output, o));
+    return out;
+  };
+  const controlAccs = await accsOf(0);
+  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+  const controlAcc = mean(controlAccs);
+  events?.emit('fractionProbe', 0, controlAcc, 0, true);
+  const candidates = [...new Set(a.candidates)].sort((x, y) => y - x);
   const probes: FractionProbe[] = [];
   let chosen: number | undefined;
   for (const fraction of candidates) {
-    const probe = cloneModel(model);
-    const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
-    probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
-    try {
-      applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
-      await fitImageSet(probe, train, {
-        epochs,
-        batchSize: o.auto.probeBatchSize,
-        seed: o.seed + 11,
-        augment: o.augment,
-        range: o.range,
-      });
-      const heldOutAcc = (await evaluate(probe, heldOut, undefined, evalOpts)).acc;
-      const accepted = recovers(heldOutAcc, baseAcc, clean.numClasses, o.auto.retain);
-      probes.push({ fraction, heldOutAcc, accepted });
-      events?.emit('fractionProbe', fraction, heldOutAcc, accepted);
-      if (accepted) {
-        chosen = fraction;
-        break;
-      }
-    } finally {
-      disposeOptimizer(opt);
-      probe.dispose();
+    const heldOutAccs = await accsOf(fraction);
+    const cost = reinitCost(heldOutAccs, controlAccs);
+    const accepted = cost <= a.tolerance + ROUNDING;
+    const heldOutAcc = mean(heldOutAccs);
+    probes.push({ fraction, heldOutAccs, heldOutAcc, cost, accepted });
+    events?.emit('fractionProbe', fraction, heldOutAcc, cost, accepted);
+    if (accepted) {
+      chosen = fraction;
+      break;
     }
   }
   if (chosen === undefined) {
     chosen = candidates[candidates.length - 1] as number;
     events?.emit(
       'warning',
-      `no candidate n kept ${o.auto.retain} of the held-out clean accuracy above chance (${baseAcc.toFixed(3)} before); using the smallest, ${chosen}`,
+      `every candidate n cost more than ${a.tolerance} held-out clean accuracy against the n = 0 control (${controlAcc.toFixed(3)}); using the smallest, ${chosen}`,
     );
   }
-  return { fraction: chosen, baseAcc, probes };
+  return { fraction: chosen, controlAccs, controlAcc, probes };
+}
+
+/** One probe: re-initialise a copy with `fraction`, recover on the split, recalibrate BatchNorm, score held-out. */
+async function recoveredAcc(
+  model: tfl.LayersModel,
+  scores: NwcScores,
+  fraction: number,
+  split: CleanSplit,
+  output: 'probabilities' | 'logits',
+  o: ResolvedPurifyOptions,
+): Promise<number> {
+  const { train, heldOut } = split;
+  const stepsPerEpoch = Math.ceil(train.count / o.auto.probeBatchSize);
+  const epochs = Math.max(1, Math.round(o.auto.probeSteps / stepsPerEpoch));
+  const probe = cloneModel(model);
+  const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
+  try {
+    probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
+    if (fraction > 0) applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
+    await fitImageSet(probe, train, {
+      epochs,
+      batchSize: o.auto.probeBatchSize,
+      seed: o.seed + 11,
+      augment: o.augment,
+      range: o.range,
+    });
+    if (o.recalibrateBatchNorm) recalibrateBatchNorm(probe, train, { range: o.range });
+    return (await evaluate(probe, heldOut, undefined, { range: o.range })).acc;
+  } finally {
+    disposeOptimizer(opt);
+    probe.dispose();
+  }
 }

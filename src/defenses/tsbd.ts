@@ -8,11 +8,13 @@ import { DataShapeError } from '../errors';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 import type { Phase } from '../events';
 import { nwcScores, type NwcScores } from '../hooks/nwc';
+import { unscoredKernelLayers } from '../hooks/scorable_layers';
 import { WeightSnapshot } from '../hooks/weight_snapshot';
 import { unlearningLoss } from '../losses/unlearning_loss';
 import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
 import { checkClassifier, checkFiniteWeights, outputKind } from '../models/output_kind';
+import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { fitImageSet } from '../training/fit_image_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { compileForFinetune } from './stage_tools';
@@ -25,6 +27,12 @@ export interface PurifyReport {
   fractionSource: 'auto' | 'given';
   /** Candidates tried when n was 'auto' (empty otherwise). */
   probes: FractionProbe[];
+  /** Held-out clean accuracy of the n = 0 control, per split, when n was 'auto' (empty otherwise). */
+  controlAccs: number[];
+  /** Layers with a kernel that NWC cannot score (Conv1D, Conv2DTranspose, Conv3D, ...): left as they are. */
+  unscoredLayers: { layer: string; className: string }[];
+  /** BatchNorm layers whose moving statistics were re-estimated after fine-tuning (0 when none or off). */
+  recalibratedBatchNorm: number;
   /** Neurons ranked (all scored layers) and neurons / kernel weights zeroed. */
   totalNeurons: number;
   neurons: number;
@@ -100,13 +108,20 @@ export async function purify(
   };
   const accOf = async (m: tfl.LayersModel): Promise<number> => (await evaluate(m, clean, undefined, { range: o.range })).acc;
 
+  const unscoredLayers = unscoredKernelLayers(model);
+  if (unscoredLayers.length > 0) {
+    events?.emit(
+      'warning',
+      `NWC cannot score ${unscoredLayers.map((l) => `${l.layer} (${l.className})`).join(', ')}: they are fine-tuned but never re-initialised`,
+    );
+  }
   const before = await accOf(model);
   const unlearned = await timed('unlearn', 'unlearn', () => unlearn(model, clean, output, o, events));
   const { scores } = unlearned;
-  const { fraction, probes } = await timed('select', 'select', async () =>
+  const { fraction, probes, controlAccs } = await timed('select', 'select', async () =>
     o.fraction === 'auto'
       ? chooseFraction(model, scores, clean, output, o, events)
-      : { fraction: o.fraction, probes: [] as FractionProbe[] },
+      : { fraction: o.fraction, probes: [] as FractionProbe[], controlAccs: [] as number[] },
   );
 
   const purified = cloneModel(model);
@@ -143,8 +158,10 @@ export async function purify(
         opt.dispose();
       }
     });
+    // After fine-tuning: BN statistics that describe the final weights (see PurifyOptions.recalibrateBatchNorm).
+    const recalibrated = o.recalibrateBatchNorm && o.finetune.epochs > 0 ? recalibrateBatchNorm(purified, clean, { range: o.range }) : 0;
     seconds.total = (performance.now() - t0) / 1000;
-    const after = finetuneEpochs.length > 0 ? (finetuneEpochs[finetuneEpochs.length - 1] as number) : afterReinit;
+    const after = recalibrated > 0 ? await accOf(purified) : finetuneEpochs.length > 0 ? (finetuneEpochs[finetuneEpochs.length - 1] as number) : afterReinit;
     return {
       model: purified,
       scores,
@@ -152,6 +169,9 @@ export async function purify(
         fraction,
         fractionSource: o.fraction === 'auto' ? 'auto' : 'given',
         probes,
+        controlAccs,
+        unscoredLayers,
+        recalibratedBatchNorm: recalibrated,
         totalNeurons: scores.ranking.length,
         neurons: mask.neurons,
         weights: mask.weights,

@@ -1,5 +1,6 @@
 export {
   scorableKernels,
+  unscoredKernelLayers,
   findKernel,
   neuronsOf,
   type KernelKind,

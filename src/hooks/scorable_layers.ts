@@ -3,7 +3,11 @@ import { ConfigError, ModelError } from '../errors';
 
 /**
  * Which layers NWC scores.
- * - `'auto'`: the convolutions when the model has any, else its hidden Dense layers (the reference's choice).
+ * - `'auto'`: every convolution and every hidden Dense layer (as `'conv+dense'`). Porting note: the reference scores
+ *   hidden Dense layers only in a model without convolutions. Measured on a tfjs-examples mnist-node model (convs,
+ *   flatten, Dense 512; issue 10's zoo, model D1): zeroing the top 30% of conv neurons and 2 epochs of recovery left
+ *   ASR 0.56; ranking the Dense 512 units with them left 0.17, because the backdoor's strongest trigger-activated
+ *   change is in the Dense units (bench/results/zoo-analysis.md).
  * - `'conv'`: convolutions only (a ModelError when there are none).
  * - `'conv+dense'`: convolutions and hidden Dense layers.
  * The output Dense layer is never scored.
@@ -189,7 +193,6 @@ export function scorableKernels(
   }
   let chosen: ScorableKernel[];
   if (selection === 'conv') chosen = convs;
-  else if (selection === 'auto') chosen = convs.length > 0 ? convs : dense;
   else chosen = both;
   if (chosen.length === 0) {
     const classes = [...new Set(layers.map((l) => l.getClassName()))];

@@ -25,17 +25,25 @@ describe('scorableKernels', () => {
   const model = mixedModel();
   afterAll(() => model.dispose());
 
-  it("'auto' on a conv model scores convs (not 1x1, not Dense); depthwise neurons = in*mult, separable = pointwise", () => {
-    expect(summary(model)).toEqual([
+  it("'conv' scores convs (not 1x1, not Dense); depthwise neurons = in*mult, separable = pointwise", () => {
+    expect(summary(model, 'conv')).toEqual([
       'c3:conv2d:[3,3,3,4]:4',
       'dw:depthwise:[3,3,4,2]:8',
       'sep:pointwise:[1,1,8,5]:5',
     ]);
-    expect(summary(model, 'conv')).toEqual(summary(model, 'auto'));
+  });
+
+  it("'auto' scores the convs and the hidden Dense of a conv model with a flatten-into-Dense head", () => {
+    expect(summary(model)).toEqual([
+      'c3:conv2d:[3,3,3,4]:4',
+      'dw:depthwise:[3,3,4,2]:8',
+      'sep:pointwise:[1,1,8,5]:5',
+      'hid:dense:[20,6]:6',
+    ]);
   });
 
   it('include1x1 adds the 1x1 Conv2D', () => {
-    expect(summary(model, 'auto', true)).toEqual([
+    expect(summary(model, 'conv', true)).toEqual([
       'c3:conv2d:[3,3,3,4]:4',
       'c1:conv2d:[1,1,4,4]:4',
       'dw:depthwise:[3,3,4,2]:8',

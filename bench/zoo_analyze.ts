@@ -1,0 +1,186 @@
+/**
+ * `npm run zoo -- analyze --only D1` (via bench/zoo.ts): why TSBD fails where it fails, on development models whose
+ * trigger we know (issue 10, deliverable 2). Prints one JSON object per model with:
+ * - unlearning: epochs, stop reason, clean accuracy when it stopped;
+ * - per scored layer (convs and hidden Dense): NWC per neuron against the trigger-activated change (TAC, the
+ *   paper's Fig. 4: mean activation on stamped minus clean test images, per neuron, absolute), as a Spearman rank
+ *   correlation, and the share of the layer's top-10% TAC neurons that NWC also puts in its top 10%;
+ * - oracle: ASR / ACC after zeroing all incoming weights of each layer's top-10% TAC neurons (no fine-tuning), which
+ *   says where the backdoor lives;
+ * - a sweep of stage 1 alone: for each n and each ranking variant, ASR / ACC after zero re-initialisation, after
+ *   BatchNorm recalibration, and after a short plain recovery on the clean set.
+ * This uses the trigger and test data: it is analysis, never part of a defense.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { applyReinit, reinitMask } from '../src/callbacks/nwc_reinit';
+import type { ImageSet } from '../src/data/image_set';
+import { subset } from '../src/data/image_set';
+import { toTensors } from '../src/data/tensors';
+import { purify } from '../src/defenses/tsbd';
+import { NwcScores, type NwcLayer } from '../src/hooks/nwc';
+import { leafLayers } from '../src/hooks/scorable_layers';
+import { disposeOptimizer } from '../src/internal/dispose_optimizer';
+import { crossEntropyLoss } from '../src/losses/cross_entropy';
+import { evaluate } from '../src/metrics/evaluate';
+import { cloneModel } from '../src/models/clone_model';
+import { outputKind } from '../src/models/output_kind';
+import { recalibrateBatchNorm } from '../src/models/recalibrate_batch_norm';
+import type { Attack } from '../src/attacks/attack';
+import { fitImageSet } from '../src/training/fit_image_set';
+
+/** Spearman rank correlation (average ranks for ties are not needed here: float scores rarely tie). */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const rank = (v: ArrayLike<number>): Float64Array => {
+    const idx = Array.from({ length: v.length }, (_, i) => i).sort((i, j) => (v[i] as number) - (v[j] as number));
+    const r = new Float64Array(v.length);
+    idx.forEach((i, k) => (r[i] = k));
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const n = ra.length;
+  const mean = (n - 1) / 2;
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < n; i++) {
+    const x = (ra[i] as number) - mean;
+    const y = (rb[i] as number) - mean;
+    num += x * y;
+    da += x * x;
+    db += y * y;
+  }
+  return num / Math.sqrt(da * db);
+}
+
+const topIdx = (v: ArrayLike<number>, k: number): Set<number> =>
+  new Set(Array.from({ length: v.length }, (_, i) => i).sort((i, j) => (v[j] as number) - (v[i] as number)).slice(0, k));
+
+/** Per-neuron |mean activation on stamped - on clean| for each named layer (channel means over space for convs). */
+async function triggerActivatedChange(model: tfl.LayersModel, names: string[], clean: ImageSet, stamped: ImageSet): Promise<Map<string, Float32Array>> {
+  const layers = leafLayers(model);
+  const outputs = names.map((n) => (layers.find((l) => l.name === n) as tfl.layers.Layer).output as tfl.SymbolicTensor);
+  const probe = tfl.model({ inputs: model.inputs, outputs });
+  const meanAct = (set: ImageSet): Float32Array[] => {
+    const { x, y } = toTensors(set);
+    y.dispose();
+    const res = tf.tidy(() => {
+      const outs = probe.predict(x, { batchSize: 256 }) as tf.Tensor | tf.Tensor[];
+      const list = Array.isArray(outs) ? outs : [outs];
+      return list.map((t) => {
+        const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
+        return tf.mean(t, axes);
+      });
+    });
+    x.dispose();
+    const arrays = res.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(res);
+    return arrays;
+  };
+  const c = meanAct(clean);
+  const s = meanAct(stamped);
+  const out = new Map<string, Float32Array>();
+  names.forEach((n, k) => out.set(n, Float32Array.from(c[k] as Float32Array, (v, j) => Math.abs(((s[k] as Float32Array)[j] as number) - v))));
+  return out;
+}
+
+/** NwcScores over the given layers, each layer's absDelta optionally divided by the layer's mean |change|. */
+function variant(scores: NwcScores, keep: (l: NwcLayer) => boolean, perLayer: boolean): NwcScores {
+  return new NwcScores(
+    scores.layers.filter(keep).map((l) => {
+      const mean = l.absDelta.reduce((a, b) => a + b, 0) / l.absDelta.length;
+      return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: perLayer ? Float32Array.from(l.absDelta, (v) => v / mean) : l.absDelta };
+    }),
+  );
+}
+
+async function recover(model: tfl.LayersModel, clean: ImageSet, epochs: number, seed: number): Promise<void> {
+  const opt = tf.train.momentum(0.01, 0.9);
+  try {
+    model.compile({ optimizer: opt, loss: crossEntropyLoss(outputKind(model)) });
+    await fitImageSet(model, clean, { epochs, batchSize: 64, seed, augment: false, range: { min: 0, max: 1 } });
+  } finally {
+    disposeOptimizer(opt);
+  }
+}
+
+const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/** Analyses one model; see the file comment. */
+export async function analyzeModel(model: tfl.LayersModel, attack: Attack, clean: ImageSet, test: ImageSet, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const testSub = subset(test, Array.from({ length: 2000 }, (_, i) => i));
+  const before = await evaluate(model, testSub, attack);
+  log(`before ${JSON.stringify(before)}`);
+  const t0 = performance.now();
+  const { model: stage1, scores, report } = await purify(model, clean, { fraction: 0, layers: 'conv+dense', finetune: { epochs: 0 } });
+  stage1.dispose();
+  const unlearn = { ...report.unlearn, accAfter: r3(report.cleanAcc.afterUnlearn), seconds: r3((performance.now() - t0) / 1000) };
+  log(`unlearn ${JSON.stringify(unlearn)}`);
+
+  const nonTarget = subset(testSub, Array.from({ length: testSub.count }, (_, i) => i).filter((i) => testSub.labels[i] !== attack.target).slice(0, 500));
+  const tac = await triggerActivatedChange(model, scores.layers.map((l) => l.layerName), nonTarget, attack.applyTrigger(nonTarget));
+  const layers = scores.layers.map((l) => {
+    const t = tac.get(l.layerName) as Float32Array;
+    const k = Math.max(1, Math.round(0.1 * l.numNeurons));
+    const topT = topIdx(t, k);
+    const topN = topIdx(l.neuronScores, k);
+    const overlap = [...topT].filter((i) => topN.has(i)).length / k;
+    return {
+      layer: l.layerName,
+      kind: l.kind,
+      neurons: l.numNeurons,
+      fanIn: l.absDelta.length / l.numNeurons,
+      meanNwc: r3(l.neuronScores.reduce((a, b) => a + b, 0) / l.numNeurons),
+      meanTac: r3(t.reduce((a, b) => a + b, 0) / t.length),
+      maxTac: r3(Math.max(...t)),
+      spearman: r3(spearman(l.neuronScores, t)),
+      top10Overlap: r3(overlap),
+    };
+  });
+  for (const l of layers) log(`layer ${JSON.stringify(l)}`);
+
+  // Oracle: zero all incoming weights of each layer's top-10% TAC neurons.
+  const oracle: Record<string, unknown>[] = [];
+  for (const l of scores.layers) {
+    const t = tac.get(l.layerName) as Float32Array;
+    const top = topIdx(t, Math.max(1, Math.round(0.1 * l.numNeurons)));
+    const mask = new Uint8Array(l.absDelta.length);
+    for (let i = 0; i < mask.length; i++) if (top.has(i % l.numNeurons)) mask[i] = 1;
+    const copy = cloneModel(model);
+    applyReinit(copy, { fraction: 0, weightFraction: 1, neurons: top.size, weights: 0, layers: new Map([[l.layerName, mask]]) });
+    recalibrateBatchNorm(copy, clean);
+    const m = await evaluate(copy, testSub, attack);
+    copy.dispose();
+    oracle.push({ layer: l.layerName, asr: r3(m.asr), acc: r3(m.acc) });
+    log(`oracle ${JSON.stringify(oracle[oracle.length - 1])}`);
+  }
+
+  // Stage 1 sweep.
+  const hasConv = scores.layers.some((l) => l.kind !== 'dense');
+  const hasDense = scores.layers.some((l) => l.kind === 'dense');
+  const variants: Record<string, NwcScores> = {
+    conv: variant(scores, (l) => (hasConv ? l.kind !== 'dense' : true), false),
+    ...(hasConv && hasDense ? { convDense: variant(scores, () => true, false) } : {}),
+  };
+  const sweep: Record<string, unknown>[] = [];
+  for (const [name, sc] of Object.entries(variants)) {
+    for (const n of [0, 0.05, 0.1, 0.2, 0.3, 0.5]) {
+      const copy = cloneModel(model);
+      const mask = reinitMask(sc, n, 0.7);
+      applyReinit(copy, mask);
+      const byLayer = Object.fromEntries([...mask.layers].map(([ln, m]) => [ln, m.reduce((a, b) => a + b, 0)]));
+      const zeroed = await evaluate(copy, testSub, attack);
+      await recover(copy, clean, 2, 3);
+      const rec = await evaluate(copy, testSub, attack);
+      const bn = recalibrateBatchNorm(copy, clean);
+      const recal = bn > 0 ? await evaluate(copy, testSub, attack) : rec;
+      copy.dispose();
+      const row = { variant: name, n, zeroed: [r3(zeroed.acc), r3(zeroed.asr)], recovered2ep: [r3(rec.acc), r3(rec.asr)], thenBnRecal: [r3(recal.acc), r3(recal.asr)], byLayer };
+      sweep.push(row);
+      log(`sweep ${JSON.stringify(row)}`);
+    }
+  }
+  return { before, unlearn, layers, oracle, sweep };
+}
