@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { BadNets } from '../src/attacks/badnets';
 import { selectBackend } from '../src/backend';
@@ -29,11 +29,13 @@ import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
 import { analyzeModel } from './zoo_analyze';
+import { runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
 const USAGE =
   'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]\n' +
-  '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)';
+  '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
+  '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
 
 /** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
 export function zooDir(given?: string): string {
@@ -113,13 +115,20 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command !== 'train' && command !== 'analyze') {
+  if (command !== 'train' && command !== 'analyze' && command !== 'run') {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string' });
   const root = zooDir(args.string('dir'));
   const specs = selectSpecs(args.string('only'));
+  if (command === 'run') {
+    const retune = (args.string('retune') ?? '').split(',').filter((k) => k !== '').map(Number);
+    const results = args.string('results') ?? join(__dirname, 'results', 'zoo-runs.jsonl');
+    mkdirSync(dirname(results), { recursive: true });
+    runZoo(specs, root, args.string('method') ?? 'tsbd', retune, results, (s) => process.stderr.write(`${s}\n`));
+    return;
+  }
   await selectBackend('auto');
   const { train, test } = loadFashionMnist('full');
   if (command === 'analyze') {

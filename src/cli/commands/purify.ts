@@ -18,6 +18,7 @@ interface PurifyCliOptions {
   augment: boolean;
   epochs: number;
   normalize: 'global' | 'per-tensor';
+  alpha: number;
   layers: LayerSelection;
   unlearnLr?: number;
   seed: number;
@@ -74,10 +75,11 @@ export function purifyCommand(backend: () => BackendName): Command {
       .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
       .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
       .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
+      .option('--alpha <a>', 'weight of the perturbed gradient in the activeness-aware step; 0 = plain fine-tuning (with --n 0: the plain fine-tuning baseline)', parseFraction, 0.7)
       .addOption(
         new Option(
           '--layers <which>',
-          'layers NWC scores; auto = the convolutions, or the hidden Dense layers of a conv-free model',
+          'layers NWC scores; auto = every convolution and hidden Dense layer (as conv+dense)',
         )
           .choices(LAYER_SELECTIONS)
           .default('auto'),
@@ -101,7 +103,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           augment: opts.augment ? {} : false,
           seed: opts.seed,
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
-          finetune: { epochs: opts.epochs, normalize: opts.normalize },
+          finetune: { epochs: opts.epochs, normalize: opts.normalize, alpha: opts.alpha },
           events: stderrProgress(opts.quiet),
         });
         try {

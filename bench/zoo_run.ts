@@ -1,0 +1,82 @@
+/**
+ * `npm run zoo -- run --only H1,H2 [--method tsbd|ft] [--retune 5,20] [--results FILE]`: purifies zoo models with
+ * the CLI exactly as a user would (`tsbd purify --model M --data fashion-mnist --clean-fraction 0.05 --out O`, n
+ * auto) or fine-tunes them plainly (`--n 0 --alpha 0`, the baseline), measures the result with `tsbd eval` (and
+ * with `--retune K`, the retuning attack), and appends one JSON line per run to FILE (default
+ * bench/results/zoo-runs.jsonl): the commands, the commit they ran at, before / after figures and purify's report.
+ * Needs `npm run build` first (it runs dist/).
+ */
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { ZooSpec } from './zoo_models';
+
+/** The method's extra `tsbd purify` flags. */
+export const METHODS: Record<string, string[]> = {
+  tsbd: [],
+  ft: ['--n', '0', '--alpha', '0'],
+};
+
+function tsbd(cli: string, args: string[]): unknown {
+  const out = execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  const lines = out.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1] as string) as unknown;
+}
+
+function commit(): string {
+  const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { encoding: 'utf8' }).trim() !== '';
+  return dirty ? `${head}+dirty-src` : head;
+}
+
+const r4 = (v: number): number => Math.round(v * 10000) / 10000;
+
+/** Runs `method` on each spec's cached model and appends a line per model to `results`. */
+export function runZoo(specs: ZooSpec[], root: string, method: string, retune: number[], results: string, log: (s: string) => void): void {
+  const extra = METHODS[method];
+  if (extra === undefined) throw new Error(`unknown method ${method}; known: ${Object.keys(METHODS).join(', ')}`);
+  const at = commit();
+  // A copy of dist/ for this run (under the ignored bench/out/, where node_modules still resolves), so that a
+  // rebuild while it runs cannot change the code half-way.
+  const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
+  cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
+  const cli = join(dist, 'cjs', 'cli', 'main.js');
+  for (const spec of specs) {
+    const modelDir = join(root, spec.id);
+    const zoo = JSON.parse(readFileSync(join(modelDir, 'zoo.json'), 'utf8')) as { before: { acc: number; asr: number; ra: number } };
+    const out = join(root, 'runs', `${spec.id}-${method}`);
+    mkdirSync(out, { recursive: true });
+    const purifyArgs = ['purify', '--model', modelDir, '--data', 'fashion-mnist', '--clean-fraction', '0.05', ...extra, '--out', out, '--force', '--json', '--quiet'];
+    log(`${spec.id} ${method}: tsbd ${purifyArgs.join(' ')}`);
+    const start = performance.now();
+    tsbd(cli, purifyArgs);
+    const wall = (performance.now() - start) / 1000;
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>;
+    const evalArgs = ['eval', '--model', out, '--data', 'fashion-mnist', '--attack', join(modelDir, 'attack.json'), '--json'];
+    const after = tsbd(cli, evalArgs) as { acc: number; asr: number; ra: number };
+    const retunes = retune.map((k) => {
+      const r = tsbd(cli, [...evalArgs, '--retune', String(k), '--clean-fraction', '0.05']) as { retune: { k: number; acc: number; asr: number } };
+      return r.retune;
+    });
+    const line = {
+      id: spec.id,
+      half: spec.half,
+      method,
+      commit: at,
+      before: { acc: r4(zoo.before.acc), asr: r4(zoo.before.asr) },
+      after: { acc: r4(after.acc), asr: r4(after.asr), ra: r4(after.ra) },
+      accDrop: r4(zoo.before.acc - after.acc),
+      n: report['fraction'],
+      probes: report['probes'],
+      controlAccs: report['controlAccs'],
+      unlearn: report['unlearn'],
+      seconds: report['seconds'],
+      wallSeconds: Math.round(wall),
+      retune: retunes,
+      commands: [`tsbd ${purifyArgs.join(' ')}`, `tsbd ${evalArgs.join(' ')}`],
+    };
+    appendFileSync(results, `${JSON.stringify(line)}\n`);
+    log(`${spec.id} ${method}: before ${JSON.stringify(line.before)} after ${JSON.stringify(line.after)} n ${String(line.n)} (${line.wallSeconds} s)`);
+  }
+}
