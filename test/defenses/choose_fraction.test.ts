@@ -1,56 +1,249 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { ImageSet } from '../../src/data/image_set';
 import { toTensors } from '../../src/data/tensors';
-import { recovers } from '../../src/defenses/choose_fraction';
+import { reinitCost } from '../../src/defenses/choose_fraction';
+import { cleanSplits } from '../../src/defenses/clean_split';
 import { purify } from '../../src/defenses/tsbd';
+import { ConfigError } from '../../src/errors';
 import { TsbdEmitter } from '../../src/events';
 import { toyModel, toySet } from './toy';
 
+/** `count` 2x2 grey images whose first pixel is the image's index: a split's images can be traced back. */
+function numbered(count: number): ImageSet {
+  const images = new Uint8Array(count * 4);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    images[i * 4] = i;
+    images[i * 4 + 1] = 255 - i;
+    labels[i] = i % 3;
+  }
+  return { images, labels, count, height: 2, width: 2, channels: 1, numClasses: 3 };
+}
+
+/** The indices of a subset of {@link numbered}, checking that each image's bytes and label came along. */
+function ids(set: ImageSet): number[] {
+  return Array.from({ length: set.count }, (_, k) => {
+    const i = set.images[k * 4] as number;
+    expect(set.images[k * 4 + 1]).toBe(255 - i);
+    expect(set.labels[k]).toBe(i % 3);
+    return i;
+  });
+}
+
+/** The toy model trained to (near) perfect clean accuracy, so that zeroing it has something to cost. */
+async function trainedToy(clean: ImageSet): Promise<tfl.LayersModel> {
+  const model = toyModel();
+  model.compile({ optimizer: tf.train.adam(0.05), loss: 'categoricalCrossentropy' });
+  const { x, y } = toTensors(clean);
+  await model.fit(x, y, { epochs: 10, batchSize: 8, verbose: 0, shuffle: false });
+  tf.dispose([x, y]);
+  return model;
+}
+
+type Probed = [fraction: number, heldOutAcc: number, cost: number, accepted: boolean];
+
+function recorder(): { events: TsbdEmitter; probes: Probed[]; warnings: string[] } {
+  const events = new TsbdEmitter();
+  const probes: Probed[] = [];
+  const warnings: string[] = [];
+  events.on('fractionProbe', (...p) => probes.push(p));
+  events.on('warning', (m) => warnings.push(m));
+  return { events, probes, warnings };
+}
+
+const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+
 describe('choosing n from clean data', () => {
-  describe('a probe recovers when it keeps `retain` of the accuracy above chance', () => {
-    // 10 classes, chance 0.1; original 0.9, so 0.8 above chance; half of it is 0.4: the bar is 0.1 + 0.4 = 0.5.
+  describe('reinitCost: mean over splits of control - candidate', () => {
     it.each([
-      [0.5, true],
-      [0.49, false],
-      [0.9, true],
-      [0.1, false],
-    ])('held-out %p against 0.9 at retain 0.5 -> %p', (acc, expected) => {
-      expect(recovers(acc, 0.9, 10, 0.5)).toBe(expected);
+      [[0.7, 0.9], [0.8, 0.9], 0.05],
+      [[0.5], [0.75], 0.25],
+      [[0.6, 0.6, 0.6], [0.6, 0.6, 0.6], 0],
+      [[0.5, 0.625, 0.75], [0.75, 0.75, 1], 0.625 / 3], // (0.25 + 0.125 + 0.25) / 3
+    ])('candidate %p against control %p -> %p', (candidate, control, expected) => {
+      expect(reinitCost(candidate, control)).toBeCloseTo(expected, 12);
     });
 
-    it('retain 0 accepts anything at or above chance, retain 1 only the original accuracy', () => {
-      // 2 classes: chance 0.5.
-      expect(recovers(0.5, 0.8, 2, 0)).toBe(true);
-      expect(recovers(0.49, 0.8, 2, 0)).toBe(false);
-      expect(recovers(0.8, 0.8, 2, 1)).toBe(true);
-      expect(recovers(0.79, 0.8, 2, 1)).toBe(false);
+    it('is negative when the candidate recovers better than the control', () => {
+      expect(reinitCost([0.9, 0.85], [0.8, 0.85])).toBeCloseTo(-0.05, 12);
+    });
+
+    it('throws on mismatched lengths or no splits', () => {
+      expect(() => reinitCost([0.5, 0.6], [0.5])).toThrow(/2 candidate, 1 control/);
+      expect(() => reinitCost([0.5], [0.5, 0.6])).toThrow(/1 candidate, 2 control/);
+      expect(() => reinitCost([], [])).toThrow(/0 candidate, 0 control/);
     });
   });
 
-  it('probes the largest candidate first and stops at the first one that recovers', async () => {
-    const model = toyModel();
-    const clean = toySet(40, 5);
-    // Train the toy first, so that it has accuracy to keep.
-    model.compile({ optimizer: tf.train.adam(0.05), loss: 'categoricalCrossentropy' });
-    const { x, y } = toTensors(clean);
-    await model.fit(x, y, { epochs: 10, batchSize: 8, verbose: 0 });
-    tf.dispose([x, y]);
-    const events = new TsbdEmitter();
-    const probed: number[] = [];
-    events.on('fractionProbe', (n) => probed.push(n));
-    // retain 0: every probe at or above chance (0.5 here) is accepted. The largest candidate is probed first, and once
-    // it is accepted no other is.
-    const { model: out, report } = await purify(model, clean, {
-      fraction: 'auto',
-      unlearn: { maxEpochs: 1 },
-      finetune: { epochs: 1 },
-      auto: { candidates: [0.25, 0.75, 0.5], retain: 0, probeSteps: 5 },
-      events,
+  describe('cleanSplits: disjoint held-out blocks of one seeded shuffle', () => {
+    it('holds out round(fraction * n) images per split, disjoint across splits, the rest trains', () => {
+      const set = numbered(23);
+      const splits = cleanSplits(set, 0.2, 3, 5);
+      expect(splits).toHaveLength(3);
+      const heldOuts = splits.map((s) => ids(s.heldOut));
+      for (const [k, s] of splits.entries()) {
+        expect(s.heldOut.count).toBe(5); // round(0.2 * 23) = round(4.6)
+        expect(s.train.count).toBe(18);
+        const held = heldOuts[k] as number[];
+        const train = ids(s.train);
+        // train + heldOut is exactly the whole set, each image once.
+        expect([...train, ...held].sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i));
+        for (const key of ['height', 'width', 'channels', 'numClasses'] as const) {
+          expect(s.train[key]).toBe(set[key]);
+          expect(s.heldOut[key]).toBe(set[key]);
+        }
+      }
+      const allHeld = heldOuts.flat();
+      expect(new Set(allHeld).size).toBe(15); // 3 blocks of 5, no image held out twice
     });
-    expect(report.cleanAcc.before).toBe(1);
-    expect(probed).toEqual([0.75]);
-    expect(report.probes).toEqual([{ fraction: 0.75, heldOutAcc: expect.any(Number), accepted: true }]);
-    expect(report.fraction).toBe(0.75);
-    out.dispose();
-    model.dispose();
+
+    it('holds out at least one image', () => {
+      const splits = cleanSplits(numbered(10), 0.01, 2, 1); // round(0.1) = 0 -> 1
+      expect(splits.map((s) => s.heldOut.count)).toEqual([1, 1]);
+      expect(splits.map((s) => s.train.count)).toEqual([9, 9]);
+      expect(ids(splits[0]?.heldOut as ImageSet)).not.toEqual(ids(splits[1]?.heldOut as ImageSet));
+    });
+
+    it('is a function of the seed', () => {
+      const set = numbered(40);
+      const a = cleanSplits(set, 0.2, 2, 7).map((s) => [ids(s.train), ids(s.heldOut)]);
+      const b = cleanSplits(set, 0.2, 2, 7).map((s) => [ids(s.train), ids(s.heldOut)]);
+      const c = cleanSplits(set, 0.2, 2, 8).map((s) => [ids(s.train), ids(s.heldOut)]);
+      expect(b).toEqual(a);
+      expect(c).not.toEqual(a);
+    });
+
+    it('refuses, naming the counts, when the blocks leave nothing to train on', () => {
+      // round(0.5 * 10) = 5; 2 blocks of 5 use all 10 images.
+      const call = (): unknown => cleanSplits(numbered(10), 0.5, 2, 1);
+      expect(call).toThrow(ConfigError);
+      expect(call).toThrow(/2 disjoint held-out parts of 5 images \(heldOutFraction 0.5\) need more than 10 clean images; the clean set has 10/);
+      try {
+        call();
+      } catch (e) {
+        expect((e as ConfigError).details).toEqual({ count: 2, heldOut: 5, images: 10 });
+      }
+      // One image fewer held out per block fits (2 * 4 < 10 with 0.4), and so does one block of 5.
+      expect(cleanSplits(numbered(10), 0.4, 2, 1)).toHaveLength(2);
+      expect(cleanSplits(numbered(10), 0.5, 1, 1)).toHaveLength(1);
+    });
+  });
+
+  describe('the search, against the n = 0 control', () => {
+    let model: tfl.LayersModel;
+    const clean = toySet(40, 5);
+    beforeAll(async () => {
+      model = await trainedToy(clean);
+    });
+    afterAll(() => model.dispose());
+
+    it('probes the largest candidate first and stops at the first accepted one', async () => {
+      const { events, probes, warnings } = recorder();
+      // tolerance 1 accepts any cost (accuracies are in [0, 1]): after the control, only the largest is probed.
+      const { model: out, report } = await purify(model, clean, {
+        fraction: 'auto',
+        unlearn: { maxEpochs: 1 },
+        finetune: { epochs: 1 },
+        auto: { candidates: [0.25, 0.75, 0.5], tolerance: 1, probeSteps: 5 },
+        events,
+      });
+      out.dispose();
+      expect(report.cleanAcc.before).toBe(1);
+      expect(report.controlAccs).toHaveLength(2); // the default splits
+      expect(probes).toEqual([
+        [0, mean(report.controlAccs), 0, true],
+        [0.75, expect.any(Number), expect.any(Number), true],
+      ]);
+      expect(report.probes).toHaveLength(1);
+      const [p] = report.probes;
+      expect(p?.fraction).toBe(0.75);
+      expect(p?.accepted).toBe(true);
+      expect(p?.heldOutAccs).toHaveLength(2);
+      expect(probes[1]).toEqual([0.75, p?.heldOutAcc, p?.cost, true]);
+      expect(report.fraction).toBe(0.75);
+      expect(report.neurons).toBe(3); // floor(0.75 * 4 conv neurons)
+      expect(warnings).toEqual([]);
+    });
+
+    /** One epoch of recovery at lr 1e-4 (at 1e-3 a single step already rebuilds this trivially separable toy). */
+    const weak = {
+      fraction: 'auto',
+      weightFraction: 1,
+      unlearn: { maxEpochs: 1 },
+      finetune: { epochs: 1, lr: 1e-4 },
+    } as const;
+
+    it('rejects every candidate that costs accuracy at tolerance 0, uses the smallest and warns', async () => {
+      const { events, probes, warnings } = recorder();
+      // weightFraction 1 zeroes every kernel weight of the selected conv neurons: n = 1 all 4, n = 0.9 three
+      // (floor(3.6)), which leaves this net predicting one class: below the control on every split.
+      const { model: out, report } = await purify(model, clean, {
+        ...weak,
+        auto: { candidates: [0.9, 1], tolerance: 0, splits: 3, probeSteps: 1 },
+        events,
+      });
+      out.dispose();
+      expect(report.controlAccs).toHaveLength(3);
+      expect(report.probes.map((p) => [p.fraction, p.accepted])).toEqual([
+        [1, false],
+        [0.9, false],
+      ]);
+      for (const p of report.probes) {
+        expect(p.heldOutAccs).toHaveLength(3);
+        expect(p.heldOutAcc).toBeCloseTo(mean(p.heldOutAccs), 12);
+        expect(p.cost).toBeCloseTo(reinitCost(p.heldOutAccs, report.controlAccs), 12);
+        expect(p.cost).toBeGreaterThan(0); // truly worse than doing nothing, so tolerance 0 must reject it
+      }
+      expect(probes).toEqual([
+        [0, mean(report.controlAccs), 0, true],
+        ...report.probes.map((p) => [p.fraction, p.heldOutAcc, p.cost, false]),
+      ]);
+      expect(report.fraction).toBe(0.9);
+      expect(report.neurons).toBe(3);
+      expect(report.weights).toBe(27); // all 3*3*1 kernel weights of the 3 neurons
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/every candidate n cost more than 0 held-out clean accuracy/);
+      expect(warnings[0]).toMatch(/using the smallest, 0.9$/);
+    });
+
+    it('takes the first candidate within tolerance after rejecting larger ones; a cost equal to it is accepted', async () => {
+      const { events, probes, warnings } = recorder();
+      // n = 1 and 0.5 leave the net predicting one class (cost 1/3 here); n = 0.25 zeroes one filter and costs nothing.
+      const { model: out, report } = await purify(model, clean, {
+        ...weak,
+        auto: { candidates: [0.25, 1, 0.5], tolerance: 0.3, splits: 3, probeSteps: 1 },
+        events,
+      });
+      out.dispose();
+      const costs = report.probes.map((p) => p.cost);
+      expect(costs[0]).toBeGreaterThan(0.3);
+      expect(costs[1]).toBeGreaterThan(0.3);
+      expect(costs[2]).toBeLessThanOrEqual(0.3);
+      expect(report.probes.map((p) => [p.fraction, p.accepted])).toEqual([
+        [1, false],
+        [0.5, false],
+        [0.25, true],
+      ]);
+      expect(probes.map(([n, , , ok]) => [n, ok])).toEqual([
+        [0, true],
+        [1, false],
+        [0.5, false],
+        [0.25, true],
+      ]);
+      expect(report.fraction).toBe(0.25);
+      expect(report.neurons).toBe(1);
+      expect(warnings).toEqual([]);
+
+      // The run is seeded, so n = 1 costs the same again: with exactly that tolerance it is accepted at once.
+      const again = await purify(model, clean, {
+        ...weak,
+        auto: { candidates: [0.25, 1, 0.5], tolerance: costs[0] as number, splits: 3, probeSteps: 1 },
+      });
+      again.model.dispose();
+      expect(again.report.controlAccs).toEqual(report.controlAccs);
+      expect(again.report.probes).toEqual([{ ...report.probes[0], accepted: true }]);
+      expect(again.report.fraction).toBe(1);
+    });
   });
 });

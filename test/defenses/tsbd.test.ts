@@ -43,6 +43,8 @@ describe('purify', () => {
     expect(report.weights).toBe(6);
     expect(report.fraction).toBe(0.25);
     expect(report.fractionSource).toBe('given');
+    expect(report.probes).toEqual([]);
+    expect(report.controlAccs).toEqual([]);
     expect(report.cleanAcc.finetuneEpochs).toHaveLength(2);
     expect(report.unlearn.epochs).toBeGreaterThanOrEqual(1);
     expect(report.unlearn.epochs).toBeLessThanOrEqual(3);
@@ -57,21 +59,30 @@ describe('purify', () => {
     const seen: string[] = [];
     events.on('phaseStart', (p) => seen.push(`start:${p}`));
     events.on('phaseEnd', (p) => seen.push(`end:${p}`));
-    const probes: number[] = [];
-    events.on('fractionProbe', (n) => probes.push(n));
+    const probes: [number, number, number, boolean][] = [];
+    events.on('fractionProbe', (...p) => probes.push(p));
     const epochs: string[] = [];
     events.on('epochEnd', (phase, epoch) => epochs.push(`${phase}${epoch}`));
     const { model: out, report } = await purify(model, toySet(40, 3), {
       ...quick,
       fraction: 'auto',
-      auto: { candidates: [0.5, 0.25], probeSteps: 1 },
+      auto: { candidates: [0.25, 0.5], probeSteps: 1 },
       events,
     });
     expect(seen).toEqual(['start:unlearn', 'end:unlearn', 'start:select', 'end:select', 'start:reinit', 'end:reinit', 'start:finetune', 'end:finetune']);
-    expect(probes[0]).toBe(0.5); // the largest candidate first
     expect(report.fractionSource).toBe('auto');
-    expect([0.25, 0.5]).toContain(report.fraction);
-    expect(report.probes.map((p) => p.fraction)).toEqual(probes);
+    expect(report.controlAccs).toHaveLength(2); // one per split (the default 2)
+    // The control first, then each probe in report order: the largest candidate first, none after the first accepted.
+    const controlAcc = report.controlAccs.reduce((a, b) => a + b, 0) / report.controlAccs.length;
+    expect(probes).toEqual([[0, controlAcc, 0, true], ...report.probes.map((p) => [p.fraction, p.heldOutAcc, p.cost, p.accepted])]);
+    expect(report.probes[0]?.fraction).toBe(0.5);
+    const verdicts = report.probes.map((p) => p.accepted);
+    expect(verdicts.slice(0, -1)).not.toContain(true);
+    const accepted = report.probes.find((p) => p.accepted);
+    // The first accepted candidate is used; when none is, the smallest.
+    expect(report.fraction).toBe(accepted === undefined ? 0.25 : accepted.fraction);
+    if (accepted === undefined) expect(report.probes.map((p) => p.fraction)).toEqual([0.5, 0.25]);
+    expect(report.neurons).toBe(report.fraction === 0.5 ? 2 : 1); // of the 4 conv neurons
     expect(epochs.filter((e) => e.startsWith('finetune'))).toEqual(['finetune1', 'finetune2']);
     out.dispose();
     model.dispose();
