@@ -28,13 +28,14 @@ import { evaluate } from '../src/metrics/evaluate';
 import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
-import { analyzeModel } from './zoo_analyze';
+import { analyzeModel, compareUnlearnLr } from './zoo_analyze';
 import { runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
 const USAGE =
   'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]\n' +
   '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
+  '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
   '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
 
 /** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
@@ -115,11 +116,11 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (command !== 'train' && command !== 'analyze' && command !== 'run') {
+  if (!['train', 'analyze', 'run', 'unlearn-lr'].includes(command ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string' });
   const root = zooDir(args.string('dir'));
   const specs = selectSpecs(args.string('only'));
   if (command === 'run') {
@@ -131,6 +132,20 @@ async function main(): Promise<void> {
   }
   await selectBackend('auto');
   const { train, test } = loadFashionMnist('full');
+  if (command === 'unlearn-lr') {
+    const lrs = (args.string('lrs') ?? '0.01,0.001,0.0001').split(',').map(Number);
+    const clean = seededSample(train, Math.round(0.05 * train.count), 0);
+    for (const spec of specs) {
+      const model = await loadModel(join(root, spec.id));
+      try {
+        const result = await compareUnlearnLr(model, clean, lrs, args.positiveInt('max-epochs', 300), (s) => process.stderr.write(`${spec.id} ${s}\n`));
+        process.stdout.write(`${JSON.stringify({ id: spec.id, ...result })}\n`);
+      } finally {
+        model.dispose();
+      }
+    }
+    return;
+  }
   if (command === 'analyze') {
     const held = specs.filter((s) => s.half !== 'dev');
     if (held.length > 0) args.fail(`analyze looks at triggers and test data: development models only (not ${held.map((s) => s.id).join(', ')})`);

@@ -20,7 +20,7 @@ import { subset } from '../src/data/image_set';
 import { toTensors } from '../src/data/tensors';
 import { purify } from '../src/defenses/tsbd';
 import { NwcScores, type NwcLayer } from '../src/hooks/nwc';
-import { leafLayers } from '../src/hooks/scorable_layers';
+import { findKernel, leafLayers } from '../src/hooks/scorable_layers';
 import { disposeOptimizer } from '../src/internal/dispose_optimizer';
 import { crossEntropyLoss } from '../src/losses/cross_entropy';
 import { evaluate } from '../src/metrics/evaluate';
@@ -86,12 +86,19 @@ async function triggerActivatedChange(model: tfl.LayersModel, names: string[], c
   return out;
 }
 
-/** NwcScores over the given layers, each layer's absDelta optionally divided by the layer's mean |change|. */
-function variant(scores: NwcScores, keep: (l: NwcLayer) => boolean, perLayer: boolean): NwcScores {
+/**
+ * NwcScores over the given layers. 'relative' divides each element's |change| by its neuron's L1 weight norm in the
+ * original model, so a neuron's score is its relative change sum|dw| / sum|w| (invariant to the weight scale a
+ * following BatchNorm makes arbitrary).
+ */
+function variant(scores: NwcScores, keep: (l: NwcLayer) => boolean, model?: tfl.LayersModel): NwcScores {
   return new NwcScores(
     scores.layers.filter(keep).map((l) => {
-      const mean = l.absDelta.reduce((a, b) => a + b, 0) / l.absDelta.length;
-      return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: perLayer ? Float32Array.from(l.absDelta, (v) => v / mean) : l.absDelta };
+      if (model === undefined) return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: l.absDelta };
+      const w = findKernel(model, l.layerName).variable.read().dataSync();
+      const norm = new Float64Array(l.numNeurons);
+      for (let i = 0; i < w.length; i++) norm[i % l.numNeurons] = (norm[i % l.numNeurons] as number) + Math.abs(w[i] as number);
+      return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: Float32Array.from(l.absDelta, (v, i) => v / ((norm[i % l.numNeurons] as number) || 1)) };
     }),
   );
 }
@@ -161,8 +168,9 @@ export async function analyzeModel(model: tfl.LayersModel, attack: Attack, clean
   const hasConv = scores.layers.some((l) => l.kind !== 'dense');
   const hasDense = scores.layers.some((l) => l.kind === 'dense');
   const variants: Record<string, NwcScores> = {
-    conv: variant(scores, (l) => (hasConv ? l.kind !== 'dense' : true), false),
-    ...(hasConv && hasDense ? { convDense: variant(scores, () => true, false) } : {}),
+    ...(hasConv && hasDense ? { conv: variant(scores, (l) => l.kind !== 'dense') } : {}),
+    all: variant(scores, () => true),
+    allRelative: variant(scores, () => true, model),
   };
   const sweep: Record<string, unknown>[] = [];
   for (const [name, sc] of Object.entries(variants)) {
@@ -183,4 +191,36 @@ export async function analyzeModel(model: tfl.LayersModel, attack: Attack, clean
     }
   }
   return { before, unlearn, layers, oracle, sweep };
+}
+
+/**
+ * Issue 10, review item: does the NWC ranking at our unlearning rate agree with the reference's (1e-4)? For each rate,
+ * stage 1 alone (n = 0, no fine-tuning) gives the NWC scores; reported are the unlearning epochs and stop reason, and
+ * for each pair of rates the Spearman correlation of all neuron scores and the overlap of their top-10% neurons.
+ */
+export async function compareUnlearnLr(model: tfl.LayersModel, clean: ImageSet, lrs: number[], maxEpochs: number, log: (s: string) => void): Promise<Record<string, unknown>> {
+  const runs: { lr: number; epochs: number; stopReason: string; acc: number; seconds: number; scores: Float64Array }[] = [];
+  for (const lr of lrs) {
+    const t0 = performance.now();
+    const { model: out, scores, report } = await purify(model, clean, { fraction: 0, finetune: { epochs: 0 }, unlearn: { lr, maxEpochs } });
+    out.dispose();
+    const flat = Float64Array.from(scores.layers.flatMap((l) => Array.from(l.neuronScores)));
+    const run = { lr, epochs: report.unlearn.epochs, stopReason: report.unlearn.stopReason, acc: r3(report.cleanAcc.afterUnlearn), seconds: r3((performance.now() - t0) / 1000), scores: flat };
+    runs.push(run);
+    log(`unlearn lr ${lr}: ${run.epochs} epochs, ${run.stopReason}, clean acc ${run.acc}, ${run.seconds} s`);
+  }
+  const pairs: Record<string, unknown>[] = [];
+  for (let i = 0; i < runs.length; i++) {
+    for (let j = i + 1; j < runs.length; j++) {
+      const a = runs[i] as (typeof runs)[number];
+      const b = runs[j] as (typeof runs)[number];
+      const k = Math.max(1, Math.round(0.1 * a.scores.length));
+      const ta = topIdx(a.scores, k);
+      const tb = topIdx(b.scores, k);
+      const pair = { lrs: [a.lr, b.lr], spearman: r3(spearman(a.scores, b.scores)), top10Overlap: r3([...ta].filter((x) => tb.has(x)).length / k) };
+      pairs.push(pair);
+      log(`pair ${JSON.stringify(pair)}`);
+    }
+  }
+  return { runs: runs.map(({ scores: _s, ...r }) => r), pairs };
 }

@@ -22,6 +22,11 @@ export interface ReinitMask {
 /** Guards floor() against products such as 0.29 * 100 = 28.999999999999996. */
 const EPS = 1e-9;
 
+/** How many of `total` ranked neurons the fraction n selects: `floor(n * total)`, guarded against float rounding. */
+export function neuronCount(fraction: number, total: number): number {
+  return Math.min(total, Math.floor(fraction * total + EPS));
+}
+
 /**
  * Builds the zero re-initialisation mask of TSBD stage 1c.
  *
@@ -41,7 +46,7 @@ const EPS = 1e-9;
 export function reinitMask(scores: NwcScores, fraction: number, weightFraction = 0.7): ReinitMask {
   checkNumber('fraction', fraction, 0, 1);
   checkNumber('weightFraction', weightFraction, 0, 1);
-  const k = Math.min(scores.ranking.length, Math.floor(fraction * scores.ranking.length + EPS));
+  const k = neuronCount(fraction, scores.ranking.length);
   const byName = new Map(scores.layers.map((l) => [l.layerName, l]));
   // Pool: parallel arrays of (layer index in byName order, element index, |change|).
   const poolLayer: string[] = [];

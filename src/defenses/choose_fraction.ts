@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { applyReinit, reinitMask } from '../callbacks/nwc_reinit';
+import { applyReinit, neuronCount, reinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { TsbdEmitter } from '../events';
 import type { NwcScores } from '../hooks/nwc';
@@ -85,11 +85,20 @@ export async function chooseFraction(
     for (const split of splits) out.push(await recoveredAcc(model, scores, fraction, split, output, o));
     return out;
   };
+  // A candidate that selects no neuron (floor(n * N) = 0) would be the control itself: it is not probed.
+  const all = [...new Set(a.candidates)].sort((x, y) => y - x);
+  const candidates = all.filter((c) => neuronCount(c, scores.ranking.length) > 0);
+  if (candidates.length < all.length) {
+    events?.emit('warning', `candidate n ${all.filter((c) => !candidates.includes(c)).join(', ')} select no neuron of ${scores.ranking.length}: not probed`);
+  }
+  if (candidates.length === 0) {
+    events?.emit('warning', `no candidate n selects a neuron of ${scores.ranking.length}; nothing is re-initialised`);
+    return { fraction: 0, controlAccs: [], controlAcc: Number.NaN, probes: [] };
+  }
   const controlAccs = await accsOf(0);
   const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
   const controlAcc = mean(controlAccs);
   events?.emit('fractionProbe', 0, controlAcc, 0, true);
-  const candidates = [...new Set(a.candidates)].sort((x, y) => y - x);
   const probes: FractionProbe[] = [];
   let chosen: number | undefined;
   for (const fraction of candidates) {

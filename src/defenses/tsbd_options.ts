@@ -198,6 +198,13 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   for (const c of r.auto.candidates) checkNumber('auto.candidates[]', c, 0, 1, { minExclusive: true });
   checkNumber('auto.tolerance', r.auto.tolerance, 0, 1);
   checkNumber('auto.splits', r.auto.splits, 1, Infinity, { integer: true });
+  if (r.fraction === 'auto') {
+    const k = Math.max(1, Math.round(r.auto.heldOutFraction * cleanCount));
+    checkConfig(
+      r.auto.splits * k < cleanCount,
+      () => `auto.splits ${r.auto.splits} disjoint held-out parts of ${k} images need more than ${r.auto.splits * k} clean images; the clean set has ${cleanCount}`,
+    );
+  }
   checkConfig(typeof r.recalibrateBatchNorm === 'boolean', () => `recalibrateBatchNorm must be a boolean; received ${String(r.recalibrateBatchNorm)}`);
   checkNumber('auto.probeSteps', r.auto.probeSteps, 1, Infinity, { integer: true });
   checkNumber('auto.probeBatchSize', r.auto.probeBatchSize, 1, Infinity, { integer: true });

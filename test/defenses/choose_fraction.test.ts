@@ -166,6 +166,46 @@ describe('choosing n from clean data', () => {
       expect(warnings).toEqual([]);
     });
 
+    it('does not probe a candidate that selects no neuron, and zeroes nothing when none selects one', async () => {
+      // 4 ranked conv neurons: floor(0.1 * 4) = floor(0.2 * 4) = 0, floor(0.5 * 4) = 2.
+      const some = recorder();
+      const a = await purify(model, clean, {
+        fraction: 'auto',
+        unlearn: { maxEpochs: 1 },
+        finetune: { epochs: 1 },
+        auto: { candidates: [0.1, 0.5, 0.2], tolerance: 1, probeSteps: 5 },
+        events: some.events,
+      });
+      a.model.dispose();
+      expect(a.report.probes.map((p) => p.fraction)).toEqual([0.5]);
+      expect(some.warnings).toEqual(['candidate n 0.2, 0.1 select no neuron of 4: not probed']);
+
+      const none = recorder();
+      const b = await purify(model, clean, {
+        fraction: 'auto',
+        unlearn: { maxEpochs: 1 },
+        finetune: { epochs: 1 },
+        auto: { candidates: [0.1, 0.2] },
+        events: none.events,
+      });
+      b.model.dispose();
+      expect(b.report.fraction).toBe(0);
+      expect(b.report.neurons).toBe(0);
+      expect(b.report.weights).toBe(0);
+      expect(none.probes).toEqual([]); // not even the control ran
+      expect(none.warnings[1]).toBe('no candidate n selects a neuron of 4; nothing is re-initialised');
+    });
+
+    it('refuses split settings the clean set cannot hold before any work', async () => {
+      // 40 images, 0.2 held out = 8 per split: 5 splits need more than 40.
+      await expect(purify(model, clean, { fraction: 'auto', auto: { splits: 5 } })).rejects.toThrow(
+        /auto.splits 5 disjoint held-out parts of 8 images need more than 40 clean images; the clean set has 40/,
+      );
+      // a given n needs no split
+      const given = await purify(model, clean, { fraction: 0.25, unlearn: { maxEpochs: 1 }, finetune: { epochs: 0 }, auto: { splits: 5 } });
+      given.model.dispose();
+    });
+
     /** One epoch of recovery at lr 1e-4 (at 1e-3 a single step already rebuilds this trivially separable toy). */
     const weak = {
       fraction: 'auto',
