@@ -57,6 +57,13 @@ export class NwcScores {
           { layer: l.layerName, shape: l.shape, received: l.absDelta.length },
         );
       }
+      const bad = l.absDelta.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        throw new ModelError(
+          `NWC layer '${l.layerName}': the weight change at element ${bad} is ${l.absDelta[bad]}; unlearning diverged (try a lower unlearn.lr)`,
+          { layer: l.layerName, element: bad },
+        );
+      }
       const numNeurons = neuronsOf(l.kind, l.shape);
       const sums = new Float64Array(numNeurons);
       for (let i = 0; i < size; i++) sums[i % numNeurons] = (sums[i % numNeurons] as number) + (l.absDelta[i] as number);

@@ -121,6 +121,14 @@ describe('NWC scores', () => {
     );
   });
 
+  it('refuses non-finite weight changes (diverged unlearning), naming the layer and element', () => {
+    const layer = { layerName: 'd', kind: 'dense' as const, shape: [2, 2] };
+    expect(() => new NwcScores([{ ...layer, absDelta: Float32Array.from([0.1, Infinity, 0, 0]) }])).toThrow(
+      /NWC layer 'd': the weight change at element 1 is Infinity; unlearning diverged/,
+    );
+    expect(() => new NwcScores([{ ...layer, absDelta: Float32Array.from([0.1, 0.2, 0, NaN]) }])).toThrow(ModelError);
+  });
+
   it('capture/dispose and nwcScores leak nothing; dispose is idempotent', async () => {
     await expectNoLeak(() => {
       const snap = WeightSnapshot.capture(model, 'conv+dense');

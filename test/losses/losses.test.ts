@@ -42,6 +42,21 @@ describe('cross-entropy and unlearning losses', () => {
     expect(value(crossEntropyLoss('logits'), [[0, 1]], [[1000, 0]])).toBeCloseTo(1000, 2);
   });
 
+  it('caps the unlearning cross-entropy of logits at -ln(1e-7), where an example stops pushing', () => {
+    const cap = -Math.log(1e-7); // 16.1181
+    // label 1 with logits [1000, 0]: cross-entropy 1000, capped.
+    expect(value(unlearningLoss('logits'), [[0, 1]], [[1000, 0]])).toBeCloseTo(-cap, 4);
+    // a batch of the capped example and [0, 0] with label 0 (ln 2): mean of -16.1181 and -0.6931.
+    expect(value(unlearningLoss('logits'), [[0, 1], [1, 0]], [[1000, 0], [0, 0]])).toBeCloseTo(-(cap + Math.LN2) / 2, 4);
+    // the capped example has zero gradient; the other has d/dz of -ln(softmax)_0 / 2 = (softmax - onehot) / 2 = [-.25, .25], negated.
+    const g = tf.tidy(() =>
+      tf.grad((z: tf.Tensor) => unlearningLoss('logits')(tf.tensor2d([[0, 1], [1, 0]]), z))(tf.tensor2d([[1000, 0], [0, 0]])).arraySync(),
+    ) as number[][];
+    expect(g[0]).toEqual([0, 0]);
+    expect(g[1]?.[0]).toBeCloseTo(0.25, 6);
+    expect(g[1]?.[1]).toBeCloseTo(-0.25, 6);
+  });
+
   it('rejects an unknown output kind', () => {
     expect(() => unlearningLoss('softmax' as never)).toThrow(ConfigError);
     expect(() => crossEntropyLoss('softmax' as never)).toThrow(ConfigError);
