@@ -38,7 +38,7 @@ describe('tsbd CLI (wasm backend, committed subset)', () => {
     expect(a.stdout.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(attackOut).sort()).toEqual(['attack.json', 'model.json', 'weights.bin']);
     const config = JSON.parse(readFileSync(join(attackOut, 'attack.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toEqual({ name: 'badnets', patchSize: 3, position: 'tl', pattern: 'checker', target: 0, rate: 0.05, seed: 2 });
+    expect(config).toEqual({ name: 'badnets', patchSize: 3, position: 'tl', pattern: 'checker', patternSeed: 0, target: 0, rate: 0.05, seed: 2 });
 
     const e = await tsbd('--backend', 'wasm', 'eval', '--model', join(attackOut, 'model.json'), '--data', 'fashion-mnist-subset',
       '--attack', join(attackOut, 'attack.json'), '--json');
