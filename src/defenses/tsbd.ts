@@ -29,6 +29,8 @@ export interface PurifyReport {
   probes: FractionProbe[];
   /** Held-out clean accuracy of the n = 0 control, per split, when n was 'auto' (empty otherwise). */
   controlAccs: number[];
+  /** Held-out clean accuracy of the model as given, per split, when n was 'auto' (empty otherwise). */
+  baseAccs: number[];
   /** Layers with a kernel that NWC cannot score (Conv1D, Conv2DTranspose, Conv3D, ...): left as they are. */
   unscoredLayers: { layer: string; className: string }[];
   /** BatchNorm layers whose moving statistics were re-estimated after fine-tuning (0 when none or off). */
@@ -118,10 +120,10 @@ export async function purify(
   const before = await accOf(model);
   const unlearned = await timed('unlearn', 'unlearn', () => unlearn(model, clean, output, o, events));
   const { scores } = unlearned;
-  const { fraction, probes, controlAccs } = await timed('select', 'select', async () =>
+  const { fraction, probes, controlAccs, baseAccs } = await timed('select', 'select', async () =>
     o.fraction === 'auto'
       ? chooseFraction(model, scores, clean, output, o, events)
-      : { fraction: o.fraction, probes: [] as FractionProbe[], controlAccs: [] as number[] },
+      : { fraction: o.fraction, probes: [] as FractionProbe[], controlAccs: [] as number[], baseAccs: [] as number[] },
   );
 
   const purified = cloneModel(model);
@@ -170,6 +172,7 @@ export async function purify(
         fractionSource: o.fraction === 'auto' ? 'auto' : 'given',
         probes,
         controlAccs,
+        baseAccs,
         unscoredLayers,
         recalibratedBatchNorm: recalibrated,
         totalNeurons: scores.ranking.length,

@@ -54,8 +54,9 @@ export interface AutoFractionOptions {
   /** Candidate fractions, probed from the largest down; the first accepted is used. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
   candidates?: number[];
   /**
-   * A candidate is accepted when its held-out clean accuracy after the recovery is at most this much below the n = 0
-   * control's under the same recovery (mean over splits), in accuracy points as a fraction. @default 0.02
+   * A candidate is accepted when its held-out clean accuracy after the recovery is at most this much below the lower
+   * of the n = 0 control's under the same recovery and the model's as given (mean over splits), as a fraction.
+   * @default 0.02
    */
   tolerance?: number;
   /** Disjoint held-out parts the probes are averaged over. @default 2 */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../../src/data/image_set';
 import { toTensors } from '../../src/data/tensors';
-import { reinitCost } from '../../src/defenses/choose_fraction';
+import { referenceAccs, reinitCost } from '../../src/defenses/choose_fraction';
 import { cleanSplits } from '../../src/defenses/clean_split';
 import { purify } from '../../src/defenses/tsbd';
 import { ConfigError } from '../../src/errors';
@@ -55,7 +55,18 @@ function recorder(): { events: TsbdEmitter; probes: Probed[]; warnings: string[]
 const mean = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
 
 describe('choosing n from clean data', () => {
-  describe('reinitCost: mean over splits of control - candidate', () => {
+  describe('referenceAccs: per split, the lower of the control and the model as given', () => {
+    it('takes the model as given where fine-tuning raised accuracy, the control where it lowered it', () => {
+      // split 0: control .85 above base .80 -> .80; split 1: control .70 below base .78 -> .70
+      expect(referenceAccs([0.85, 0.7], [0.8, 0.78])).toEqual([0.8, 0.7]);
+      // D1-like figures: control [.855, .845] (measured), a base of .80 (its test ACC); n = .4 held out [.81, .792] costs -.001 against
+      // the reference, .049 against the control alone.
+      expect(reinitCost([0.81, 0.792], referenceAccs([0.855, 0.845], [0.8, 0.8]))).toBeCloseTo(-0.001, 12);
+      expect(reinitCost([0.81, 0.792], [0.855, 0.845])).toBeCloseTo(0.049, 12);
+    });
+  });
+
+  describe('reinitCost: mean over splits of reference - candidate', () => {
     it.each([
       [[0.7, 0.9], [0.8, 0.9], 0.05],
       [[0.5], [0.75], 0.25],
@@ -70,9 +81,9 @@ describe('choosing n from clean data', () => {
     });
 
     it('throws on mismatched lengths or no splits', () => {
-      expect(() => reinitCost([0.5, 0.6], [0.5])).toThrow(/2 candidate, 1 control/);
-      expect(() => reinitCost([0.5], [0.5, 0.6])).toThrow(/1 candidate, 2 control/);
-      expect(() => reinitCost([], [])).toThrow(/0 candidate, 0 control/);
+      expect(() => reinitCost([0.5, 0.6], [0.5])).toThrow(/2 candidate, 1 reference/);
+      expect(() => reinitCost([0.5], [0.5, 0.6])).toThrow(/1 candidate, 2 reference/);
+      expect(() => reinitCost([], [])).toThrow(/0 candidate, 0 reference/);
     });
   });
 
@@ -232,7 +243,8 @@ describe('choosing n from clean data', () => {
       for (const p of report.probes) {
         expect(p.heldOutAccs).toHaveLength(3);
         expect(p.heldOutAcc).toBeCloseTo(mean(p.heldOutAccs), 12);
-        expect(p.cost).toBeCloseTo(reinitCost(p.heldOutAccs, report.controlAccs), 12);
+        expect(p.cost).toBeCloseTo(reinitCost(p.heldOutAccs, referenceAccs(report.controlAccs, report.baseAccs)), 12);
+        expect(report.baseAccs).toHaveLength(3);
         expect(p.cost).toBeGreaterThan(0); // truly worse than doing nothing, so tolerance 0 must reject it
       }
       expect(probes).toEqual([
