@@ -6,8 +6,8 @@ import { ConfigError, ModelError } from '../errors';
  * - `'auto'`: every convolution and every hidden Dense layer (as `'conv+dense'`). Porting note: the reference scores
  *   hidden Dense layers only in a model without convolutions. Measured on a tfjs-examples mnist-node model (convs,
  *   flatten, Dense 512; issue 10's zoo, model D1): zeroing the top 30% of conv neurons and 2 epochs of recovery left
- *   ASR 0.56; ranking the Dense 512 units with them left 0.17, because the backdoor's strongest trigger-activated
- *   change is in the Dense units (bench/results/zoo-analysis.md).
+ *   ASR 0.55 (two runs); ranking the Dense 512 units with them left 0.17 and 0.32, because the backdoor's strongest
+ *   trigger-activated change is in the Dense units (docs/foreign-models.md).
  * - `'conv'`: convolutions only (a ModelError when there are none).
  * - `'conv+dense'`: convolutions and hidden Dense layers.
  * The output Dense layer is never scored.
