@@ -33,7 +33,7 @@ import { runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
 const USAGE =
-  'usage: npm run zoo -- train [--only D1,H2] [--dir DIR]\n' +
+  'usage: npm run zoo -- train [--only D1,H2] [--dir DIR] [--clean]   (--clean: same recipe, no poison, saved as ID-clean)\n' +
   '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
   '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
   '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
@@ -69,10 +69,11 @@ async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Prom
   }
 }
 
-async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: string): Promise<void> {
+async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: string, clean: boolean): Promise<void> {
   const attack = zooAttack(spec);
   const sample = seededSample(train, spec.trainSize, spec.seed);
-  const poisoned = attack.poison(sample).set;
+  // --clean: the same recipe and seed without poison, the reference for the retuning attack.
+  const poisoned = clean ? sample : attack.poison(sample).set;
   const start = performance.now();
   const model = await withSeededMathRandom(spec.seed, async () => {
     const m = buildZooModel(spec, [train.height, train.width, train.channels], train.numClasses);
@@ -105,7 +106,7 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
     rmSync(tmp, { recursive: true, force: true });
     await saveModel(model, tmp, { force: true });
     writeFileAtomic(join(tmp, 'attack.json'), `${JSON.stringify(attack.config(), null, 2)}\n`);
-    const record = { spec, before: metrics, trainSeconds: Math.round(seconds * 10) / 10, backend: tf.getBackend() };
+    const record = { spec, clean, before: metrics, trainSeconds: Math.round(seconds * 10) / 10, backend: tf.getBackend() };
     writeFileAtomic(join(tmp, 'zoo.json'), `${JSON.stringify(record, null, 2)}\n`);
     renameSync(tmp, dir);
     process.stdout.write(`${JSON.stringify({ id: spec.id, ...metrics, trainSeconds: record.trainSeconds })}\n`);
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean' });
   const root = zooDir(args.string('dir'));
   const specs = selectSpecs(args.string('only'));
   if (command === 'run') {
@@ -165,12 +166,12 @@ async function main(): Promise<void> {
   }
   mkdirSync(root, { recursive: true });
   for (const spec of specs) {
-    const dir = join(root, spec.id);
+    const dir = join(root, args.flag('clean') ? `${spec.id}-clean` : spec.id);
     if (existsSync(join(dir, 'zoo.json'))) {
       process.stderr.write(`${spec.id}: already trained in ${dir}\n`);
       continue;
     }
-    await trainOne(spec, train, test, dir);
+    await trainOne(spec, train, test, dir, args.flag('clean'));
   }
 }
 
