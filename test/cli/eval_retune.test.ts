@@ -3,24 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defenderSplit } from '../../src/cli/commands/eval';
-import { main } from '../../src/cli/main';
+import { tsbd } from '../helpers/run_cli';
 import { seededSample } from '../../src/cli/options';
 import type { ImageSet } from '../../src/data/image_set';
 
-/** Runs `tsbd ...args` in-process; returns the exit code and what went to stdout and stderr. */
-async function tsbd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    const code = await main(['node', 'tsbd', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 /** `count` 1x1x2 images whose two bytes spell their own index (little-endian), so a subset names its indices. */
 function indexedSet(count: number): ImageSet {

@@ -3,25 +3,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main';
+import { tsbd } from '../helpers/run_cli';
 import * as tsbdDefense from '../../src/defenses/tsbd';
 import { ConfigError } from '../../src/errors';
 import { saveModel } from '../../src/io/file_handler';
 
-/** Runs `tsbd ...args` in-process; returns the exit code and what went to stdout and stderr. */
-async function tsbd(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((stderr += String(s)), true));
-  try {
-    const code = await main(['node', 'tsbd', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 const seeded = (seed: number): ReturnType<typeof tfl.initializers.glorotUniform> => tfl.initializers.glorotUniform({ seed });
 
