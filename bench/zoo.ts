@@ -29,13 +29,14 @@ import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
 import { analyzeModel, compareUnlearnLr } from './zoo_analyze';
-import { runZoo } from './zoo_run';
+import { retuneZoo, runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
 const USAGE =
   'usage: npm run zoo -- train [--only D1,H2] [--dir DIR] [--clean]   (--clean: same recipe, no poison, saved as ID-clean)\n' +
   '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
   '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
+  '       npm run zoo -- retune --only H5 [--k 5,20] [--results FILE]   (purified, plain fine-tuned and clean-trained models)\n' +
   '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
 
 /** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
@@ -117,13 +118,19 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (!['train', 'analyze', 'run', 'unlearn-lr'].includes(command ?? '')) {
+  if (!['train', 'analyze', 'run', 'unlearn-lr', 'retune'].includes(command ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean', k: 'string' });
   const root = zooDir(args.string('dir'));
   const specs = selectSpecs(args.string('only'));
+  if (command === 'retune') {
+    const ks = (args.string('k') ?? '5,20').split(',').map(Number);
+    const results = args.string('results') ?? join(__dirname, 'results', 'zoo-retune.jsonl');
+    retuneZoo(specs, root, ks, results, (s) => process.stderr.write(`${s}\n`));
+    return;
+  }
   if (command === 'run') {
     const retune = (args.string('retune') ?? '').split(',').filter((k) => k !== '').map(Number);
     const results = args.string('results') ?? join(__dirname, 'results', 'zoo-runs.jsonl');

@@ -7,7 +7,7 @@
  * Needs `npm run build` first (it runs dist/).
  */
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { ZooSpec } from './zoo_models';
@@ -78,5 +78,31 @@ export function runZoo(specs: ZooSpec[], root: string, method: string, retune: n
     };
     appendFileSync(results, `${JSON.stringify(line)}\n`);
     log(`${spec.id} ${method}: before ${JSON.stringify(line.before)} after ${JSON.stringify(line.after)} n ${String(line.n)} (${line.wallSeconds} s)`);
+  }
+}
+
+/**
+ * The retuning attack (`tsbd eval --retune K`) on each spec's purified model (runs/ID-tsbd), its plain fine-tuned
+ * one (runs/ID-ft) and a model trained by the same recipe without poison (ID-clean, `zoo train --clean`), where
+ * present; one JSON line per model and K in `results`.
+ */
+export function retuneZoo(specs: ZooSpec[], root: string, ks: number[], results: string, log: (s: string) => void): void {
+  const at = commit();
+  const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
+  cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
+  const cli = join(dist, 'cjs', 'cli', 'main.js');
+  for (const spec of specs) {
+    const attack = join(root, spec.id, 'attack.json');
+    const models: Record<string, string> = { purified: join(root, 'runs', `${spec.id}-tsbd`), plainFt: join(root, 'runs', `${spec.id}-ft`), cleanTrained: join(root, `${spec.id}-clean`) };
+    for (const [role, dir] of Object.entries(models)) {
+      if (!existsSync(join(dir, 'model.json'))) continue;
+      for (const k of ks) {
+        const args = ['eval', '--model', dir, '--data', 'fashion-mnist', '--attack', attack, '--retune', String(k), '--clean-fraction', '0.05', '--json'];
+        const r = tsbd(cli, args) as { acc: number; asr: number; retune: { k: number; acc: number; asr: number } };
+        const line = { id: spec.id, role, k, commit: at, given: { acc: r4(r.acc), asr: r4(r.asr) }, retuned: { acc: r4(r.retune.acc), asr: r4(r.retune.asr) }, command: `tsbd ${args.join(' ')}` };
+        appendFileSync(results, `${JSON.stringify(line)}\n`);
+        log(`${spec.id} ${role} K=${k}: ASR ${line.given.asr} -> ${line.retuned.asr}`);
+      }
+    }
   }
 }
