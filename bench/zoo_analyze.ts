@@ -91,9 +91,18 @@ async function triggerActivatedChange(model: tfl.LayersModel, names: string[], c
  * original model, so a neuron's score is its relative change sum|dw| / sum|w| (invariant to the weight scale a
  * following BatchNorm makes arbitrary).
  */
-function variant(scores: NwcScores, keep: (l: NwcLayer) => boolean, model?: tfl.LayersModel): NwcScores {
+function variant(scores: NwcScores, keep: (l: NwcLayer) => boolean, model?: tfl.LayersModel, perLayer = false): NwcScores {
   return new NwcScores(
     scores.layers.filter(keep).map((l) => {
+      if (perLayer) {
+        // Neuron j's score becomes its percentile within its layer (1 = the layer's highest NWC): the global top n is
+        // then the top n of every layer. Its weights' |change| is rescaled by the same factor, so the m-selection
+        // compares weights across layers on that scale.
+        const order = Array.from({ length: l.numNeurons }, (_, j) => j).sort((a, b) => (l.neuronScores[b] as number) - (l.neuronScores[a] as number));
+        const pct = new Float64Array(l.numNeurons);
+        order.forEach((j, r) => (pct[j] = 1 - r / l.numNeurons));
+        return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: Float32Array.from(l.absDelta, (v, i) => (v * (pct[i % l.numNeurons] as number)) / ((l.neuronScores[i % l.numNeurons] as number) || 1)) };
+      }
       if (model === undefined) return { layerName: l.layerName, kind: l.kind, shape: l.shape, absDelta: l.absDelta };
       const w = findKernel(model, l.layerName).variable.read().dataSync();
       const norm = new Float64Array(l.numNeurons);
@@ -171,10 +180,11 @@ export async function analyzeModel(model: tfl.LayersModel, attack: Attack, clean
     ...(hasConv && hasDense ? { conv: variant(scores, (l) => l.kind !== 'dense') } : {}),
     all: variant(scores, () => true),
     allRelative: variant(scores, () => true, model),
+    perLayer: variant(scores, () => true, undefined, true),
   };
   const sweep: Record<string, unknown>[] = [];
   for (const [name, sc] of Object.entries(variants)) {
-    for (const n of [0, 0.05, 0.1, 0.2, 0.3, 0.5]) {
+    for (const n of name === 'conv' ? [] : [0.1, 0.2, 0.3, 0.5]) {
       const copy = cloneModel(model);
       const mask = reinitMask(sc, n, 0.7);
       applyReinit(copy, mask);

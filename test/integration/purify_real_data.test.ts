@@ -53,7 +53,7 @@ describe('TSBD on real data (committed Fashion-MNIST subset, wasm)', () => {
     // eslint-disable-next-line no-console
     console.log(JSON.stringify({ before, after, n: report.fraction, probes: report.probes, seconds: report.seconds }));
     expect(after.asr).toBeLessThan(0.2);
-    expect(before.acc - after.acc).toBeLessThan(0.05);
+    expect(before.acc - after.acc).toBeLessThan(0.03); // measured 2026-12-02: 0.731 -> 0.733 (n = 0.1)
     model.dispose();
   }, 600_000);
 });
