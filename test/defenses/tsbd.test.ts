@@ -104,6 +104,52 @@ describe('purify', () => {
     model.dispose();
   });
 
+  it('re-estimates BatchNorm statistics after fine-tuning: the moving mean then matches the clean set through the final weights', async () => {
+    // conv (2 filters) -> BN -> ReLU -> flatten -> softmax dense. After purify the BN moving mean must equal the
+    // image-weighted mean, over the clean set, of the conv outputs of the RETURNED model (recomputed here by hand).
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, useBias: false, name: 'c', kernelInitializer: tfl.initializers.heNormal({ seed: 1 }) }));
+    m.add(tfl.layers.batchNormalization({ name: 'bn' }));
+    m.add(tfl.layers.reLU());
+    m.add(tfl.layers.flatten());
+    m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
+    const clean = toySet(32, 3);
+    const { model: out, report } = await purify(m, clean, quick);
+    expect(report.recalibratedBatchNorm).toBe(1);
+    const conv = tfl.sequential();
+    conv.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, useBias: false, weights: out.getLayer('c').getWeights() }));
+    const expected = tf.tidy(() => {
+      const x = tf.div(tf.tensor4d(Array.from(clean.images), [32, 6, 6, 1]), 255);
+      return Array.from(tf.mean(conv.predict(x) as tf.Tensor, [0, 1, 2]).dataSync());
+    });
+    const movingMean = Array.from((out.getLayer('bn').getWeights()[2] as tf.Tensor).dataSync());
+    expect(movingMean[0]).toBeCloseTo(expected[0] as number, 4);
+    expect(movingMean[1]).toBeCloseTo(expected[1] as number, 4);
+    out.dispose();
+    const off = await purify(m, clean, { ...quick, recalibrateBatchNorm: false });
+    expect(off.report.recalibratedBatchNorm).toBe(0);
+    off.model.dispose();
+    conv.dispose();
+    m.dispose();
+  });
+
+  it('names the layers NWC cannot score, in the report and a warning, and purifies the rest', async () => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, name: 'c' }));
+    m.add(tfl.layers.conv2dTranspose({ filters: 2, kernelSize: 3, name: 'up' }));
+    m.add(tfl.layers.flatten());
+    m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+    const events = new TsbdEmitter();
+    const warnings: string[] = [];
+    events.on('warning', (w) => warnings.push(w));
+    const { model: out, report } = await purify(m, toySet(32, 4), { ...quick, events });
+    expect(report.unscoredLayers).toEqual([{ layer: 'up', className: 'Conv2DTranspose' }]);
+    expect(warnings).toContain('NWC cannot score up (Conv2DTranspose): they are fine-tuned but never re-initialised');
+    expect(report.totalNeurons).toBe(2); // only 'c'
+    out.dispose();
+    m.dispose();
+  });
+
   describe('bad input gets an error that names the problem', () => {
     const model = toyModel();
     afterAll(() => model.dispose());
