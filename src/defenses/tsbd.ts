@@ -226,7 +226,7 @@ async function unlearn(
     });
     const last = stop.history[stop.history.length - 1];
     return {
-      scores: nwcScores(snapshot, copy),
+      scores: nwcScores(snapshot, copy, { relative: o.relativeNwc }),
       epochs: stop.history.length,
       stopReason: stop.stopReason ?? 'maxEpochs',
       acc: last?.acc ?? Number.NaN,

@@ -80,6 +80,8 @@ export interface PurifyOptions {
   weightFraction?: number;
   /** Which layers are scored. @default 'auto' (see {@link LayerSelection}) */
   layers?: LayerSelection;
+  /** NWC as each neuron's change relative to its weight norm (see NwcOptions.relative). @default false */
+  relativeNwc?: boolean;
   /**
    * Re-estimate BatchNorm moving statistics on the clean set after fine-tuning (the final model, and every probe of
    * the automatic n after its recovery). @default true. Porting note: the reference does not. Measured on a
@@ -106,6 +108,7 @@ export interface ResolvedPurifyOptions {
   fraction: number | 'auto';
   weightFraction: number;
   layers: LayerSelection;
+  relativeNwc: boolean;
   recalibrateBatchNorm: boolean;
   range: PixelRange;
   augment: AugmentArgs | false;
@@ -134,6 +137,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     fraction: o.fraction ?? 'auto',
     weightFraction: o.weightFraction ?? 0.7,
     layers: o.layers ?? 'auto',
+    relativeNwc: o.relativeNwc ?? false,
     recalibrateBatchNorm: o.recalibrateBatchNorm ?? true,
     range: o.range ?? { min: 0, max: 1 },
     augment: o.augment ?? false,
@@ -206,6 +210,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       () => `auto.splits ${r.auto.splits} disjoint held-out parts of ${k} images need more than ${r.auto.splits * k} clean images; the clean set has ${cleanCount}`,
     );
   }
+  checkConfig(typeof r.relativeNwc === 'boolean', () => `relativeNwc must be a boolean; received ${String(r.relativeNwc)}`);
   checkConfig(typeof r.recalibrateBatchNorm === 'boolean', () => `recalibrateBatchNorm must be a boolean; received ${String(r.recalibrateBatchNorm)}`);
   checkNumber('auto.probeSteps', r.auto.probeSteps, 1, Infinity, { integer: true });
   checkNumber('auto.probeBatchSize', r.auto.probeBatchSize, 1, Infinity, { integer: true });

@@ -9,7 +9,7 @@ export {
   type ScorableKernelsOptions,
 } from './scorable_layers';
 export { WeightSnapshot, weightSnapshot, type SnapshotKernel } from './weight_snapshot';
-export { NwcScores, nwcScores, type NwcLayer, type NwcLayerInput, type RankedNeuron } from './nwc';
+export { NwcScores, nwcScores, type NwcLayer, type NwcLayerInput, type NwcOptions, type RankedNeuron } from './nwc';
 export {
   ActivenessMonitor,
   activenessMonitor,

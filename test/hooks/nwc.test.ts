@@ -73,6 +73,16 @@ describe('NWC scores', () => {
     expect(Array.from(h?.neuronScores ?? [])).toEqual([1.0, 0.875, 0.75]);
   });
 
+  it('relative: each |delta| over its neuron\'s L1 weight norm before the change; a zero norm divides by 1', () => {
+    const s = nwcScores(before, model, { relative: true });
+    // c: every weight was 1, so each channel's 4 incoming weights have norm 4: |delta| / 4.
+    expect(Array.from(s.layers[0]?.absDelta ?? [])).toEqual([0.03125, 0.0625, 0.0625, 0.125, 0, 0, 0.125, 0.03125]);
+    expect(Array.from(s.layers[0]?.neuronScores ?? [])).toEqual([0.21875, 0.21875]);
+    // h: every weight was 0 (norm 0): the changes stay as they are.
+    expect(Array.from(s.layers[1]?.neuronScores ?? [])).toEqual([1.0, 0.875, 0.75]);
+    expect(s.ranking.map((r) => `${r.layer}${r.neuron}`)).toEqual(['h0', 'h1', 'h2', 'c0', 'c1']);
+  });
+
   it('ranks all neurons in ONE global list; ties by layer order then neuron index', () => {
     const s = nwcScores(before, model);
     expect(s.toJSON()).toEqual([

@@ -19,6 +19,7 @@ interface PurifyCliOptions {
   epochs: number;
   normalize: 'global' | 'per-tensor';
   alpha: number;
+  relativeNwc: boolean;
   layers: LayerSelection;
   unlearnLr?: number;
   seed: number;
@@ -84,6 +85,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           .choices(LAYER_SELECTIONS)
           .default('auto'),
       )
+      .option('--relative-nwc', 'rank neurons by their weight change relative to their weight norm (experimental; see docs/foreign-models.md)', false)
       .option('--unlearn-lr <rate>', 'SGD learning rate of the clean unlearning (gradient ascent), > 0 (default: purify\'s, 0.01)', parseUnlearnLr)
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
   )
@@ -100,6 +102,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           fraction: opts.n,
           weightFraction: opts.m,
           layers: opts.layers,
+          relativeNwc: opts.relativeNwc,
           augment: opts.augment ? {} : false,
           seed: opts.seed,
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
