@@ -16,6 +16,7 @@ import type { ZooSpec } from './zoo_models';
 export const METHODS: Record<string, string[]> = {
   tsbd: [],
   ft: ['--n', '0', '--alpha', '0'],
+  'tsbd-relative': ['--relative-nwc'],
 };
 
 function tsbd(cli: string, args: string[]): unknown {
