@@ -33,16 +33,22 @@ function commit(): string {
 
 const r4 = (v: number): number => Math.round(v * 10000) / 10000;
 
+/**
+ * The commit the run is at, and the CLI of a copy of dist/ made for this run (under the ignored bench/out/, where
+ * node_modules still resolves), so that a rebuild while it runs cannot change the code half-way.
+ */
+function frozenCli(): { at: string; cli: string } {
+  const at = commit();
+  const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
+  cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
+  return { at, cli: join(dist, 'cjs', 'cli', 'main.js') };
+}
+
 /** Runs `method` on each spec's cached model and appends a line per model to `results`. */
 export function runZoo(specs: ZooSpec[], root: string, method: string, retune: number[], results: string, log: (s: string) => void): void {
   const extra = METHODS[method];
   if (extra === undefined) throw new Error(`unknown method ${method}; known: ${Object.keys(METHODS).join(', ')}`);
-  const at = commit();
-  // A copy of dist/ for this run (under the ignored bench/out/, where node_modules still resolves), so that a
-  // rebuild while it runs cannot change the code half-way.
-  const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
-  cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
-  const cli = join(dist, 'cjs', 'cli', 'main.js');
+  const { at, cli } = frozenCli();
   for (const spec of specs) {
     const modelDir = join(root, spec.id);
     const zoo = JSON.parse(readFileSync(join(modelDir, 'zoo.json'), 'utf8')) as { before: { acc: number; asr: number; ra: number } };
@@ -88,10 +94,7 @@ export function runZoo(specs: ZooSpec[], root: string, method: string, retune: n
  * present; one JSON line per model and K in `results`.
  */
 export function retuneZoo(specs: ZooSpec[], root: string, ks: number[], results: string, log: (s: string) => void): void {
-  const at = commit();
-  const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
-  cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
-  const cli = join(dist, 'cjs', 'cli', 'main.js');
+  const { at, cli } = frozenCli();
   for (const spec of specs) {
     const attack = join(root, spec.id, 'attack.json');
     const models: Record<string, string> = { purified: join(root, 'runs', `${spec.id}-tsbd`), plainFt: join(root, 'runs', `${spec.id}-ft`), cleanTrained: join(root, `${spec.id}-clean`) };
