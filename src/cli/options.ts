@@ -39,10 +39,15 @@ export function loadData(spec: string): { train: ImageSet; test: ImageSet; sourc
   return loadFashionMnist(spec);
 }
 
+/** Positions of the first `n` of a seeded shuffle of 0..count-1: the images {@link seededSample} takes. */
+export function seededIndices(count: number, n: number, seed: number): Int32Array {
+  return new Rng(seed).permutation(count).subarray(0, n);
+}
+
 /** The first `n` images of a seeded shuffle of `set` (all of them when n is undefined or >= count). */
 export function seededSample(set: ImageSet, n: number | undefined, seed: number): ImageSet {
   if (n === undefined || n >= set.count) return set;
-  return subset(set, new Rng(seed).permutation(set.count).subarray(0, n));
+  return subset(set, seededIndices(set.count, n, seed));
 }
 
 /** Refuses an output directory that exists and is not empty, unless `force`; checked BEFORE any long work. */

@@ -8,7 +8,7 @@ import { ConfigError, IoError } from '../../errors';
 import { loadModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
 import { retuneAttack } from '../../metrics/retune_attack';
-import { loadData, parseFraction, parseSeed, printResult, seededSample } from '../options';
+import { loadData, parseFraction, parseSeed, printResult, seededIndices, seededSample } from '../options';
 
 interface EvalCliOptions {
   model: string;
@@ -31,16 +31,9 @@ const PURIFY_SEED = 0;
 export function defenderSplit(train: ImageSet, fraction: number, seed: number): { clean: ImageSet; rest: ImageSet } {
   const n = Math.round(fraction * train.count);
   const clean = seededSample(train, n, seed);
-  // Which images that draw took: the same call on a set whose image i is the 4 bytes of the integer i. seededSample
-  // depends only on (count, n, seed), so this is the same draw by construction, without restating how it shuffles.
-  const ids = new Uint8Array(Uint32Array.from({ length: train.count }, (_, i) => i).buffer);
-  const drawn = seededSample(
-    { images: ids, labels: new Uint8Array(train.count), count: train.count, height: 1, width: 1, channels: 4, numClasses: 1 },
-    n,
-    seed,
-  );
   const taken = new Uint8Array(train.count);
-  for (const i of new Uint32Array(drawn.images.buffer, drawn.images.byteOffset, drawn.count)) taken[i] = 1;
+  if (n < train.count) for (const i of seededIndices(train.count, n, seed)) taken[i] = 1;
+  else taken.fill(1);
   const rest: number[] = [];
   for (let i = 0; i < train.count; i++) if (taken[i] === 0) rest.push(i);
   return { clean, rest: subset(train, rest) };
