@@ -12,11 +12,14 @@
  * initialisers and shuffles from Math.random.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-import { BadNets } from '../src/attacks/badnets';
+import { BadNets, badNets } from '../src/attacks/badnets';
+import { buildModel } from '../src/models/registry';
+import { trainClassifier } from '../src/training/train_classifier';
 import { selectBackend } from '../src/backend';
 import { loadFashionMnist } from '../src/data';
 import type { ImageSet } from '../src/data/image_set';
@@ -28,7 +31,7 @@ import { evaluate } from '../src/metrics/evaluate';
 import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
-import { analyzeModel, compareUnlearnLr } from './zoo_analyze';
+import { analyzeModel, compareUnlearnLr, probeTrajectories } from './zoo_analyze';
 import { retuneZoo, runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
@@ -36,6 +39,7 @@ const USAGE =
   'usage: npm run zoo -- train [--only D1,H2] [--dir DIR] [--clean]   (--clean: same recipe, no poison, saved as ID-clean)\n' +
   '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
   '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
+  '       npm run zoo -- trajectories --only D2,demo [--candidates 0,0.2,0.3,0.5] [--epochs 1,2,4,8]   (development models, or the demo\'s)\n' +
   '       npm run zoo -- retune --only H5 [--k 5,20] [--results FILE]   (purified, plain fine-tuned and clean-trained models)\n' +
   '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
 
@@ -118,12 +122,23 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (!['train', 'analyze', 'run', 'unlearn-lr', 'retune'].includes(command ?? '')) {
+  if (!['train', 'analyze', 'run', 'unlearn-lr', 'retune', 'trajectories'].includes(command ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean', k: 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean', k: 'string', candidates: 'string', epochs: 'string' });
   const root = zooDir(args.string('dir'));
+  if (command === 'train' && args.string('only') === 'demo') {
+    await selectBackend('auto');
+    const clean = args.flag('clean');
+    const model = await demoModel(join(root, clean ? 'demo-clean' : 'demo'), loadFashionMnist('subset').train, clean);
+    model.dispose();
+    return;
+  }
+  if (command === 'trajectories') {
+    await trajectories(root, args.string('only') ?? '', (args.string('candidates') ?? '0,0.2,0.3,0.5').split(',').map(Number), (args.string('epochs') ?? '1,2,4,8').split(',').map(Number));
+    return;
+  }
   const specs = selectSpecs(args.string('only'));
   if (command === 'retune') {
     const ks = (args.string('k') ?? '5,20').split(',').map(Number);
@@ -180,6 +195,44 @@ async function main(): Promise<void> {
     }
     await trainOne(spec, train, test, dir, args.flag('clean'));
   }
+}
+
+/**
+ * Probe trajectories (see probeTrajectories) of development models, or of `demo`: the model `tsbd demo` trains
+ * (preact-resnet-s, 10% BadNets on the committed subset, seed 0; trained once and cached in DIR/demo) with the demo's
+ * clean draw (800 images, seed 100). Clean data only. One JSON line per candidate on stdout.
+ */
+async function trajectories(root: string, only: string, candidates: number[], epochs: number[]): Promise<void> {
+  await selectBackend('auto');
+  for (const id of only.split(',').filter((x) => x !== '')) {
+    const demo = id === 'demo';
+    if (!demo && selectSpecs(id).some((s) => s.half !== 'dev')) throw new Error(`trajectories: development models or demo only (not ${id})`);
+    const { train } = loadFashionMnist(demo ? 'subset' : 'full');
+    const clean = demo ? seededSample(train, 800, 100) : seededSample(train, Math.round(0.05 * train.count), 0);
+    const model = demo ? await demoModel(join(root, 'demo'), train) : await loadModel(join(root, id));
+    try {
+      for (const row of await probeTrajectories(model, clean, candidates, epochs, (s) => process.stderr.write(`${id} ${s}\n`))) {
+        process.stdout.write(`${JSON.stringify({ id, ...row })}\n`);
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+}
+
+/**
+ * The demo's backdoored model, trained as `tsbd demo` trains it (seed 0), with its attack.json, cached in `dir`; with
+ * `clean`, the same recipe on the unpoisoned images (the retuning attack's reference).
+ */
+async function demoModel(dir: string, train: ImageSet, clean = false): Promise<LayersModel> {
+  if (existsSync(join(dir, 'model.json'))) return loadModel(dir);
+  const model = buildModel('preact-resnet-s', { inputShape: [train.height, train.width, train.channels], numClasses: train.numClasses, seed: 0 });
+  const attack = badNets({ rate: 0.1, target: 0, seed: 0 });
+  await trainClassifier(model, clean ? train : attack.poison(train).set, { epochs: 2, seed: 0 });
+  mkdirSync(dir, { recursive: true });
+  await saveModel(model, dir);
+  writeFileAtomic(join(dir, 'attack.json'), `${JSON.stringify(attack.config())}\n`);
+  return model;
 }
 
 main().catch((e: unknown) => {

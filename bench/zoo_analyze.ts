@@ -19,13 +19,15 @@ import type { ImageSet } from '../src/data/image_set';
 import { subset } from '../src/data/image_set';
 import { toTensors } from '../src/data/tensors';
 import { purify } from '../src/defenses/tsbd';
+import { cleanSplits } from '../src/defenses/clean_split';
+import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
 import { NwcScores, type NwcLayer } from '../src/hooks/nwc';
 import { findKernel, leafLayers } from '../src/hooks/scorable_layers';
 import { disposeOptimizer } from '../src/internal/dispose_optimizer';
 import { crossEntropyLoss } from '../src/losses/cross_entropy';
 import { evaluate } from '../src/metrics/evaluate';
 import { cloneModel } from '../src/models/clone_model';
-import { outputKind } from '../src/models/output_kind';
+import { checkClassifier, outputKind } from '../src/models/output_kind';
 import { recalibrateBatchNorm } from '../src/models/recalibrate_batch_norm';
 import type { Attack } from '../src/attacks/attack';
 import { fitImageSet } from '../src/training/fit_image_set';
@@ -233,4 +235,58 @@ export async function compareUnlearnLr(model: tfl.LayersModel, clean: ImageSet, 
     }
   }
   return { runs: runs.map(({ scores: _s, ...r }) => r), pairs };
+}
+
+/**
+ * Issue 10, "does the probe predict the full fine-tuning?": the probe's recovery, recorded along the way. On the split
+ * chooseFraction would use (same seeds), each candidate n (0 is the control) is zero re-initialised and recovered as
+ * a probe is (plain momentum SGD at the fine-tuning lr, probe batch size), and its held-out accuracy is read after
+ * each epoch in `checkpoints` (BatchNorm re-estimated first). Clean data only. One line per candidate.
+ */
+export async function probeTrajectories(
+  model: tfl.LayersModel,
+  clean: ImageSet,
+  candidates: number[],
+  checkpoints: number[],
+  log: (s: string) => void,
+): Promise<Record<string, unknown>[]> {
+  const { model: unlearned, scores } = await purify(model, clean, { fraction: 0, finetune: { epochs: 0 } });
+  unlearned.dispose();
+  const o = resolvePurifyOptions({}, checkClassifier(model).numClasses, clean.count);
+  const output = outputKind(model);
+  const splits = cleanSplits(clean, o.auto.heldOutFraction, o.auto.splits, o.seed + 7);
+  const last = Math.max(...checkpoints);
+  const baseAccs: number[] = [];
+  for (const s of splits) baseAccs.push((await evaluate(model, s.heldOut)).acc);
+  const rows: Record<string, unknown>[] = [];
+  for (const n of candidates) {
+    const accs: Record<number, number[]> = {};
+    for (const split of splits) {
+      const probe = cloneModel(model);
+      const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
+      try {
+        probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
+        if (n > 0) applyReinit(probe, reinitMask(scores, n, o.weightFraction));
+        await fitImageSet(probe, split.train, {
+          epochs: last,
+          batchSize: o.auto.probeBatchSize,
+          seed: o.seed + 11,
+          augment: o.augment,
+          range: o.range,
+          onEpochEnd: async (epoch) => {
+            if (!checkpoints.includes(epoch + 1)) return;
+            recalibrateBatchNorm(probe, split.train);
+            (accs[epoch + 1] ??= []).push(r3((await evaluate(probe, split.heldOut)).acc));
+          },
+        });
+      } finally {
+        disposeOptimizer(opt);
+        probe.dispose();
+      }
+    }
+    const row = { n, baseAccs: baseAccs.map(r3), accs, stepsPerEpoch: Math.ceil((splits[0]?.train.count ?? 0) / o.auto.probeBatchSize) };
+    log(`trajectory ${JSON.stringify(row)}`);
+    rows.push(row);
+  }
+  return rows;
 }

@@ -15,7 +15,7 @@ import type { ZooSpec } from './zoo_models';
 /** The method's extra `tsbd purify` flags. */
 export const METHODS: Record<string, string[]> = {
   tsbd: [],
-  ft: ['--n', '0', '--alpha', '0'],
+  ft: ['--n', '0', '--alpha', '0', '--extrapolate', '0'],
   'tsbd-relative': ['--relative-nwc'],
 };
 

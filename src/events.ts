@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 
 /** The phases of a TSBD purification, in the order they run. */
-export type Phase = 'unlearn' | 'select' | 'reinit' | 'finetune';
+export type Phase = 'unlearn' | 'select' | 'reinit' | 'finetune' | 'extrapolate';
 
 /**
  * Events emitted by {@link purify}. Payloads are plain numbers and strings, never tensors, so a listener can keep

@@ -17,11 +17,17 @@ import type { ResolvedPurifyOptions } from './tsbd_options';
 /** One candidate n tried by {@link chooseFraction}. Accuracies are fractions in [0,1]. */
 export interface FractionProbe {
   fraction: number;
-  /** Held-out clean accuracy after zero re-initialisation with this n and the recovery, one per split. */
+  /** Held-out clean accuracy after zero re-initialisation with this n and the whole recovery, one per split. */
   heldOutAccs: number[];
   /** Their mean. */
   heldOutAcc: number;
-  /** Mean over splits of (reference accuracy - this candidate's): what re-initialising with n costs (see chooseFraction). */
+  /** The same, halfway through the recovery (see AutoFractionOptions.probeSteps), one per split. */
+  halfwayAccs: number[];
+  /** What re-initialising with n cost at the end of the recovery: see {@link reinitCost}. */
+  measuredCost: number;
+  /** What it cost halfway. */
+  halfwayCost: number;
+  /** The cost predicted for the full fine-tuning, from the two (see {@link predictCost}); the rule compares this one. */
   cost: number;
   accepted: boolean;
 }
@@ -60,21 +66,51 @@ export function reinitCost(candidateAccs: readonly number[], referenceAccs: read
   return sum / candidateAccs.length;
 }
 
+/**
+ * The cost a candidate will have after the full fine-tuning, from its cost `halfway` after `t1` recovery epochs and
+ * `end` after `t2` > t1: the gap to the reference is taken to close like c + b / t (the recovery's deficit shrinking
+ * with training time), which puts its limit at `end - (halfway - end) * t1 / (t2 - t1)`: with t1 = t2 / 2, the
+ * recovery still to come equals the recovery of the second half. A gap that did not shrink is not extrapolated: the
+ * prediction is then `end`.
+ *
+ * Why: a short probe alone overstates the cost. On the development models, at the n the old rule chose, the full
+ * 20-epoch fine-tuning cost 0.006-0.021 less than the probe had measured, and the rejected D4 n = 0.5 (probe 0.054)
+ * cost 0.015 in full. Recorded along one recovery (`bench/results/zoo-probe-trajectories.jsonl`), the measured cost
+ * of D2 n = 0.3 fell 0.059 -> 0.033 -> 0.004 after 1, 2, 4 epochs (full run: 0.000), and of D4 n = 0.5
+ * 0.093 -> 0.069 -> 0.023 (full: 0.015).
+ */
+export function predictCost(halfway: number, end: number, t1: number, t2: number): number {
+  if (!(t2 > t1 && t1 > 0)) throw new RangeError(`need 0 < t1 < t2 recovery epochs; received t1 = ${t1}, t2 = ${t2}`);
+  const recovered = halfway - end;
+  return recovered > 0 ? end - (recovered * t1) / (t2 - t1) : end;
+}
+
 /** Slack for float rounding when a cost equals the tolerance (accuracies are multiples of 1/heldOut). */
 const ROUNDING = 1e-9;
+
+/** Held-out accuracies of one treatment (a candidate or the control), halfway and at the end, per split. */
+interface Recovery {
+  halfway: number[];
+  end: number[];
+}
 
 /**
  * Chooses the re-initialisation fraction n from CLEAN data alone, against a control.
  *
  * For each of `auto.splits` disjoint held-out parts of the clean set (`heldOutFraction` each), the model is probed:
- * a copy is zero re-initialised with n, recovered by `probeSteps` plain momentum-SGD steps (rounded to whole epochs)
- * at the fine-tuning learning rate on the split's training part, its BatchNorm statistics are re-estimated there (see
- * {@link recalibrateBatchNorm}), and its accuracy is measured on the held-out part. The n = 0
- * control gets exactly the same treatment (same shuffles). The cost of n is the mean, over splits, of the reference
- * accuracy (see {@link referenceAccs}: the lower of the control's and the untouched model's) minus the candidate's;
- * the rule takes the LARGEST candidate whose cost is at most `tolerance`.
- * Candidates are probed from the largest down and the first accepted ends the search, so an aggressive n that costs
- * nothing costs one probe per split. When none is accepted the smallest candidate is used and a warning is emitted.
+ * a copy is zero re-initialised with n, recovered by about `probeSteps` plain momentum-SGD steps (whole epochs of the
+ * split's training part, at least 2) at the fine-tuning learning rate, and its accuracy on the held-out part is
+ * measured halfway and at the end, each time with BatchNorm statistics re-estimated (see
+ * {@link recalibrateBatchNorm}). The n = 0 control gets exactly the same treatment (same shuffles). The cost of n at
+ * either point is the mean, over splits, of the reference accuracy (see {@link referenceAccs}: the lower of the
+ * control's and the untouched model's) minus the candidate's; the two points give the cost predicted for the full
+ * fine-tuning ({@link predictCost}), and the rule takes the LARGEST candidate whose predicted cost is at most
+ * `tolerance`.
+ *
+ * Search: the largest candidate first (an aggressive n that costs nothing costs one probe per split); if it is
+ * rejected, a bisection over the others, which takes the cost to grow with n (it measured so on the development
+ * models, up to noise) and probes about log2 of their number. When none is accepted the smallest candidate is used
+ * and a warning is emitted.
  *
  * Why a control: the recovered accuracy mixes what fine-tuning gains with what zeroing costs; the difference to
  * n = 0 under the same recovery isolates the cost of zeroing. Departure from issue 10's wording (cost against the
@@ -96,16 +132,21 @@ export async function chooseFraction(
 ): Promise<FractionChoice> {
   const a = o.auto;
   const splits = cleanSplits(clean, a.heldOutFraction, a.splits, o.seed + 7);
-  const accsOf = async (fraction: number): Promise<number[]> => {
-    const out: number[] = [];
-    for (const split of splits) out.push(await recoveredAcc(model, scores, fraction, split, output, o));
-    return out;
+  const epochs = probeEpochs(splits[0] as CleanSplit, a.probeSteps, a.probeBatchSize);
+  const recover = async (fraction: number): Promise<Recovery> => {
+    const r: Recovery = { halfway: [], end: [] };
+    for (const split of splits) {
+      const [h, e] = await recoveredAccs(model, scores, fraction, split, epochs, output, o);
+      r.halfway.push(h);
+      r.end.push(e);
+    }
+    return r;
   };
   // A candidate that selects no neuron (floor(n * N) = 0) would be the control itself: it is not probed.
-  const all = [...new Set(a.candidates)].sort((x, y) => y - x);
+  const all = [...new Set(a.candidates)].sort((x, y) => x - y);
   const candidates = all.filter((c) => neuronCount(c, scores.ranking.length) > 0);
   if (candidates.length < all.length) {
-    events?.emit('warning', `candidate n ${all.filter((c) => !candidates.includes(c)).join(', ')} select no neuron of ${scores.ranking.length}: not probed`);
+    events?.emit('warning', `candidate n ${all.filter((c) => !candidates.includes(c)).reverse().join(', ')} select no neuron of ${scores.ranking.length}: not probed`);
   }
   if (candidates.length === 0) {
     events?.emit('warning', `no candidate n selects a neuron of ${scores.ranking.length}; nothing is re-initialised`);
@@ -113,61 +154,93 @@ export async function chooseFraction(
   }
   const baseAccs: number[] = [];
   for (const split of splits) baseAccs.push((await evaluate(model, split.heldOut, undefined, { range: o.range })).acc);
-  const controlAccs = await accsOf(0);
-  const reference = referenceAccs(controlAccs, baseAccs);
+  const control = await recover(0);
+  const reference = { halfway: referenceAccs(control.halfway, baseAccs), end: referenceAccs(control.end, baseAccs) };
   const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-  const controlAcc = mean(controlAccs);
+  const controlAcc = mean(control.end);
   events?.emit('fractionProbe', 0, controlAcc, 0, true);
   const probes: FractionProbe[] = [];
-  let chosen: number | undefined;
-  for (const fraction of candidates) {
-    const heldOutAccs = await accsOf(fraction);
-    const cost = reinitCost(heldOutAccs, reference);
+  const probe = async (fraction: number): Promise<boolean> => {
+    const r = await recover(fraction);
+    const measuredCost = reinitCost(r.end, reference.end);
+    const halfwayCost = reinitCost(r.halfway, reference.halfway);
+    const cost = predictCost(halfwayCost, measuredCost, epochs.halfway, epochs.end);
     const accepted = cost <= a.tolerance + ROUNDING;
-    const heldOutAcc = mean(heldOutAccs);
-    probes.push({ fraction, heldOutAccs, heldOutAcc, cost, accepted });
+    const heldOutAcc = mean(r.end);
+    probes.push({ fraction, heldOutAccs: r.end, heldOutAcc, halfwayAccs: r.halfway, measuredCost, halfwayCost, cost, accepted });
     events?.emit('fractionProbe', fraction, heldOutAcc, cost, accepted);
-    if (accepted) {
-      chosen = fraction;
-      break;
+    return accepted;
+  };
+  let chosen: number | undefined;
+  const largest = candidates[candidates.length - 1] as number;
+  if (await probe(largest)) {
+    chosen = largest;
+  } else {
+    // Bisection over the rest (ascending): the largest accepted one.
+    let lo = 0;
+    let hi = candidates.length - 2;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const fraction = candidates[mid] as number;
+      if (await probe(fraction)) {
+        chosen = fraction;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
     }
   }
   if (chosen === undefined) {
-    chosen = candidates[candidates.length - 1] as number;
+    chosen = candidates[0] as number;
     events?.emit(
       'warning',
       `every candidate n cost more than ${a.tolerance} held-out clean accuracy against the n = 0 control (${controlAcc.toFixed(3)}) or the model as given (${mean(baseAccs).toFixed(3)}), whichever is lower; using the smallest, ${chosen}`,
     );
   }
-  return { fraction: chosen, controlAccs, controlAcc, baseAccs, probes };
+  return { fraction: chosen, controlAccs: control.end, controlAcc, baseAccs, probes };
 }
 
-/** One probe: re-initialise a copy with `fraction`, recover on the split, recalibrate BatchNorm, score held-out. */
-async function recoveredAcc(
+/** Recovery epochs over a split's training part: about `steps` steps in whole epochs, at least 2, and the halfway one. */
+function probeEpochs(split: CleanSplit, steps: number, batchSize: number): { halfway: number; end: number } {
+  const stepsPerEpoch = Math.ceil(split.train.count / batchSize);
+  const end = Math.max(2, Math.round(steps / stepsPerEpoch));
+  return { halfway: Math.floor(end / 2), end };
+}
+
+/**
+ * One probe: re-initialise a copy with `fraction`, recover on the split, and score it on the held-out part halfway and
+ * at the end (BatchNorm statistics re-estimated before each; training mode never reads them, so the recovery is not
+ * changed by the halfway look).
+ */
+async function recoveredAccs(
   model: tfl.LayersModel,
   scores: NwcScores,
   fraction: number,
   split: CleanSplit,
+  epochs: { halfway: number; end: number },
   output: 'probabilities' | 'logits',
   o: ResolvedPurifyOptions,
-): Promise<number> {
+): Promise<[number, number]> {
   const { train, heldOut } = split;
-  const stepsPerEpoch = Math.ceil(train.count / o.auto.probeBatchSize);
-  const epochs = Math.max(1, Math.round(o.auto.probeSteps / stepsPerEpoch));
   const probe = cloneModel(model);
   const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
+  const accs: number[] = [];
   try {
     probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
     if (fraction > 0) applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
     await fitImageSet(probe, train, {
-      epochs,
+      epochs: epochs.end,
       batchSize: o.auto.probeBatchSize,
       seed: o.seed + 11,
       augment: o.augment,
       range: o.range,
+      onEpochEnd: async (epoch) => {
+        if (epoch + 1 !== epochs.halfway && epoch + 1 !== epochs.end) return;
+        if (o.recalibrateBatchNorm) recalibrateBatchNorm(probe, train, { range: o.range });
+        accs.push((await evaluate(probe, heldOut, undefined, { range: o.range })).acc);
+      },
     });
-    if (o.recalibrateBatchNorm) recalibrateBatchNorm(probe, train, { range: o.range });
-    return (await evaluate(probe, heldOut, undefined, { range: o.range })).acc;
+    return [accs[0] as number, accs[1] as number];
   } finally {
     disposeOptimizer(opt);
     probe.dispose();

@@ -49,13 +49,30 @@ export interface FinetuneOptions {
   keepZero?: boolean;
 }
 
+/**
+ * Stage 3 (not in TSBD; issue 10, lasting purification): after stage 2 the weights are moved further along the line
+ * from the suspect model through the fine-tuned ones, theta <- theta + factor * (theta - theta_suspect), and
+ * recovered by `epochs` more epochs of stage-2 fine-tuning (same optimizer, learning rate and batch size). See
+ * `extrapolateAway` for why and what was measured.
+ */
+export interface ExtrapolateOptions {
+  /** How far past the fine-tuned weights, as a multiple of their displacement from the suspect model; 0 skips the stage. @default 1 */
+  factor?: number;
+  /** Recovery epochs of activeness-aware fine-tuning after the move. @default 5 */
+  epochs?: number;
+}
+
 /** How n is chosen when it is 'auto' (clean data only; see chooseFraction). */
 export interface AutoFractionOptions {
-  /** Candidate fractions, probed from the largest down; the first accepted is used. @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5] */
+  /**
+   * Candidate fractions: the largest is probed first, then the others by bisection; the largest accepted is used.
+   * @default [0.05, 0.1, 0.2, 0.3, 0.4, 0.5]
+   */
   candidates?: number[];
   /**
-   * A candidate is accepted when its held-out clean accuracy after the recovery is at most this much below the lower
-   * of the n = 0 control's under the same recovery and the model's as given (mean over splits), as a fraction.
+   * A candidate is accepted when its predicted cost (held-out clean accuracy below the lower of the n = 0 control's
+   * under the same recovery and the model's as given, mean over splits, extrapolated from halfway and the end of the
+   * recovery: see predictCost) is at most this, as a fraction.
    * @default 0.02
    */
   tolerance?: number;
@@ -63,7 +80,7 @@ export interface AutoFractionOptions {
   splits?: number;
   /**
    * Recovery fine-tuning per probe, in plain (single-gradient) momentum-SGD steps at the fine-tuning learning rate,
-   * rounded to whole epochs of the split's training part. @default 60
+   * rounded to whole epochs of the split's training part, at least 2 (accuracy is also read halfway). @default 60
    */
   probeSteps?: number;
   /** Images per recovery step. @default 64 */
@@ -98,6 +115,7 @@ export interface PurifyOptions {
   seed?: number;
   unlearn?: UnlearnOptions;
   finetune?: FinetuneOptions;
+  extrapolate?: ExtrapolateOptions;
   auto?: AutoFractionOptions;
   /** Receives progress and results as typed events. */
   events?: TsbdEmitter;
@@ -115,6 +133,7 @@ export interface ResolvedPurifyOptions {
   seed: number;
   unlearn: Required<UnlearnOptions>;
   finetune: Required<FinetuneOptions>;
+  extrapolate: Required<ExtrapolateOptions>;
   auto: Required<AutoFractionOptions>;
 }
 
@@ -133,6 +152,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   const u = o.unlearn ?? {};
   const f = o.finetune ?? {};
   const a = o.auto ?? {};
+  const x = o.extrapolate ?? {};
   const r: ResolvedPurifyOptions = {
     fraction: o.fraction ?? 'auto',
     weightFraction: o.weightFraction ?? 0.7,
@@ -159,6 +179,10 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       alpha: f.alpha ?? 0.7,
       normalize: f.normalize ?? 'per-tensor',
       keepZero: f.keepZero ?? false,
+    },
+    extrapolate: {
+      factor: x.factor ?? 1,
+      epochs: x.epochs ?? 5,
     },
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
@@ -192,6 +216,8 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('finetune.batchSize', r.finetune.batchSize, 1, Infinity, { integer: true });
   checkNumber('finetune.rho (r)', r.finetune.rho, 0, Infinity, { minExclusive: true });
   checkNumber('finetune.alpha', r.finetune.alpha, 0, 1);
+  checkNumber('extrapolate.factor', r.extrapolate.factor, 0, Infinity);
+  checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(
     r.finetune.normalize === 'global' || r.finetune.normalize === 'per-tensor',
     () => `finetune.normalize must be 'global' or 'per-tensor'; received ${String(r.finetune.normalize)}`,

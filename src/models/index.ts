@@ -6,3 +6,4 @@ export { buildModel, listArchs, type Arch } from './registry';
 export { recalibrateBatchNorm, type RecalibrateBatchNormArgs } from './recalibrate_batch_norm';
 export { smallCnn } from './small_cnn';
 export { tfjsExamplesCnn } from './tfjs_examples_cnn';
+export { extrapolateWeights } from './extrapolate_weights';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../../src/data/image_set';
 import { toTensors } from '../../src/data/tensors';
-import { referenceAccs, reinitCost } from '../../src/defenses/choose_fraction';
+import { predictCost, referenceAccs, reinitCost } from '../../src/defenses/choose_fraction';
 import { cleanSplits } from '../../src/defenses/clean_split';
 import { purify } from '../../src/defenses/tsbd';
 import { ConfigError } from '../../src/errors';
@@ -63,6 +63,31 @@ describe('choosing n from clean data', () => {
       // the reference, .049 against the control alone.
       expect(reinitCost([0.81, 0.792], referenceAccs([0.855, 0.845], [0.8, 0.8]))).toBeCloseTo(-0.001, 12);
       expect(reinitCost([0.81, 0.792], [0.855, 0.845])).toBeCloseTo(0.049, 12);
+    });
+  });
+
+  describe('predictCost: the cost the full fine-tuning will have, from halfway and the end of one recovery', () => {
+    it('with t1 = t2 / 2 the recovery still to come equals that of the second half', () => {
+      // 0.059 after 1 epoch, 0.033 after 2: the gap closed by 0.026, so 0.033 - 0.026 = 0.007.
+      expect(predictCost(0.059, 0.033, 1, 2)).toBeCloseTo(0.007, 12);
+      // after 3 and 6 epochs: the same.
+      expect(predictCost(0.08, 0.05, 3, 6)).toBeCloseTo(0.02, 12);
+    });
+
+    it('uneven points: c + b / t through both, at t = infinity', () => {
+      // c + b/2 = 0.05, c + b/5 = 0.02: b = 0.1, c = 0; and the formula: 0.02 - 0.03 * 2 / 3 = 0.
+      expect(predictCost(0.05, 0.02, 2, 5)).toBeCloseTo(0, 12);
+    });
+
+    it('a gap that did not shrink is not extrapolated; negative costs pass through', () => {
+      expect(predictCost(0.02, 0.03, 1, 2)).toBe(0.03);
+      expect(predictCost(0.03, 0.03, 1, 2)).toBe(0.03);
+      expect(predictCost(0.01, -0.01, 1, 2)).toBeCloseTo(-0.03, 12);
+    });
+
+    it('refuses points out of order', () => {
+      expect(() => predictCost(0.1, 0.05, 2, 2)).toThrow(/0 < t1 < t2/);
+      expect(() => predictCost(0.1, 0.05, 0, 2)).toThrow(/t1 = 0/);
     });
   });
 
@@ -223,6 +248,7 @@ describe('choosing n from clean data', () => {
       weightFraction: 1,
       unlearn: { maxEpochs: 1 },
       finetune: { epochs: 1, lr: 1e-4 },
+      extrapolate: { factor: 0 },
     } as const;
 
     it('rejects every candidate that costs accuracy at tolerance 0, uses the smallest and warns', async () => {
@@ -243,7 +269,10 @@ describe('choosing n from clean data', () => {
       for (const p of report.probes) {
         expect(p.heldOutAccs).toHaveLength(3);
         expect(p.heldOutAcc).toBeCloseTo(mean(p.heldOutAccs), 12);
-        expect(p.cost).toBeCloseTo(reinitCost(p.heldOutAccs, referenceAccs(report.controlAccs, report.baseAccs)), 12);
+        expect(p.measuredCost).toBeCloseTo(reinitCost(p.heldOutAccs, referenceAccs(report.controlAccs, report.baseAccs)), 12);
+        expect(p.halfwayAccs).toHaveLength(3);
+        // probeSteps 1 gives the minimum recovery, 2 epochs, read after 1 and 2.
+        expect(p.cost).toBeCloseTo(predictCost(p.halfwayCost, p.measuredCost, 1, 2), 12);
         expect(report.baseAccs).toHaveLength(3);
         expect(p.cost).toBeGreaterThan(0); // truly worse than doing nothing, so tolerance 0 must reject it
       }
@@ -259,7 +288,7 @@ describe('choosing n from clean data', () => {
       expect(warnings[0]).toMatch(/using the smallest, 0.9$/);
     });
 
-    it('takes the first candidate within tolerance after rejecting larger ones; a cost equal to it is accepted', async () => {
+    it('after rejecting the largest, bisects the others for the largest within tolerance; a cost equal to it is accepted', async () => {
       const { events, probes, warnings } = recorder();
       // n = 1 and 0.5 leave the net predicting one class (cost 1/3 here); n = 0.25 zeroes one filter and costs nothing.
       const { model: out, report } = await purify(model, clean, {
@@ -269,19 +298,20 @@ describe('choosing n from clean data', () => {
       });
       out.dispose();
       const costs = report.probes.map((p) => p.cost);
+      // Largest (1) first; then bisection over [0.25, 0.5]: its middle, 0.25, is accepted, so 0.5 is tried and rejected.
       expect(costs[0]).toBeGreaterThan(0.3);
-      expect(costs[1]).toBeGreaterThan(0.3);
-      expect(costs[2]).toBeLessThanOrEqual(0.3);
+      expect(costs[1]).toBeLessThanOrEqual(0.3);
+      expect(costs[2]).toBeGreaterThan(0.3);
       expect(report.probes.map((p) => [p.fraction, p.accepted])).toEqual([
         [1, false],
-        [0.5, false],
         [0.25, true],
+        [0.5, false],
       ]);
       expect(probes.map(([n, , , ok]) => [n, ok])).toEqual([
         [0, true],
         [1, false],
-        [0.5, false],
         [0.25, true],
+        [0.5, false],
       ]);
       expect(report.fraction).toBe(0.25);
       expect(report.neurons).toBe(1);

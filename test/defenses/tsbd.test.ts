@@ -10,6 +10,7 @@ const quick = {
   fraction: 0.25,
   unlearn: { maxEpochs: 3, batchSize: 16 },
   finetune: { epochs: 2, batchSize: 16 },
+  extrapolate: { epochs: 1 },
 } as const;
 
 function weightsOf(m: tfl.LayersModel): number[][] {
@@ -53,6 +54,68 @@ describe('purify', () => {
     model.dispose();
   });
 
+  it('stage 3 moves away from the suspect model and recovers: its phase, one accuracy per epoch, no leak, input untouched', async () => {
+    const model = toyModel();
+    const original = weightsOf(model);
+    const clean = toySet(32, 4);
+    const events = new TsbdEmitter();
+    const seen: string[] = [];
+    events.on('phaseStart', (p) => seen.push(p));
+    const opts = { ...quick, extrapolate: { factor: 1, epochs: 2 }, events };
+    const { model: warm } = await purify(model, clean, opts);
+    warm.dispose();
+    seen.length = 0;
+    const before = tf.memory().numTensors;
+    const { model: out, report } = await purify(model, clean, opts);
+    expect(seen).toEqual(['unlearn', 'select', 'reinit', 'finetune', 'extrapolate']);
+    const x = report.extrapolation;
+    expect(x?.factor).toBe(1);
+    expect(x?.cleanAccEpochs).toHaveLength(2);
+    expect(x?.cleanAccBefore).toBe(report.cleanAcc.finetuneEpochs[1]); // the toy has no BatchNorm: stage 2's last epoch
+    // kept or put back by the guard, `after` is the accuracy of the weights returned
+    expect(report.cleanAcc.after).toBe(x?.kept === true ? x.cleanAccAfter : x?.cleanAccBefore);
+    expect(report.seconds.extrapolate).toBeGreaterThan(0);
+    expect(weightsOf(model)).toEqual(original);
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('stage 3 puts the stage-2 weights back, with a warning, when the recovery falls short', async () => {
+    const model = toyModel();
+    const clean = toySet(32, 6);
+    // lr 1e-4 cannot recover from a move of 5x the displacement; with factor 0 the same seeds give stage 2's weights.
+    const weak = { ...quick, finetune: { ...quick.finetune, lr: 1e-4 } };
+    const stage2 = await purify(model, clean, { ...weak, extrapolate: { factor: 0 } });
+    const events = new TsbdEmitter();
+    const warnings: string[] = [];
+    events.on('warning', (m) => warnings.push(m));
+    const { model: out, report } = await purify(model, clean, { ...weak, extrapolate: { factor: 5, epochs: 1 }, events });
+    const x = report.extrapolation;
+    expect(x?.kept).toBe(false);
+    expect(x?.cleanAccAfter).toBeLessThan((x?.cleanAccBefore ?? 0) - 0.02);
+    expect(warnings).toEqual([expect.stringMatching(/^moving away from the suspect model \(factor 5\) left clean accuracy at .* the fine-tuned weights are kept$/)]);
+    expect(weightsOf(out)).toEqual(weightsOf(stage2.model));
+    expect(report.cleanAcc.after).toBe(x?.cleanAccBefore);
+    out.dispose();
+    stage2.model.dispose();
+    model.dispose();
+  });
+
+  it('skips stage 3 with factor 0, or when stage 2 is skipped; refuses a negative factor', async () => {
+    const model = toyModel();
+    const clean = toySet(32, 5);
+    const off = await purify(model, clean, { ...quick, extrapolate: { factor: 0 } });
+    expect(off.report.extrapolation).toBeNull();
+    expect(off.report.seconds.extrapolate).toBe(0);
+    off.model.dispose();
+    const stage1 = await purify(model, clean, { ...quick, finetune: { epochs: 0 } });
+    expect(stage1.report.extrapolation).toBeNull();
+    stage1.model.dispose();
+    await expect(purify(model, clean, { ...quick, extrapolate: { factor: -1 } })).rejects.toThrow(/extrapolate.factor/);
+    model.dispose();
+  });
+
   it('emits phases in order, with per-epoch metrics, and chooses n from clean data when asked', async () => {
     const model = toyModel();
     const events = new TsbdEmitter();
@@ -69,7 +132,18 @@ describe('purify', () => {
       auto: { candidates: [0.25, 0.5], probeSteps: 1 },
       events,
     });
-    expect(seen).toEqual(['start:unlearn', 'end:unlearn', 'start:select', 'end:select', 'start:reinit', 'end:reinit', 'start:finetune', 'end:finetune']);
+    expect(seen).toEqual([
+      'start:unlearn',
+      'end:unlearn',
+      'start:select',
+      'end:select',
+      'start:reinit',
+      'end:reinit',
+      'start:finetune',
+      'end:finetune',
+      'start:extrapolate',
+      'end:extrapolate',
+    ]);
     expect(report.fractionSource).toBe('auto');
     expect(report.controlAccs).toHaveLength(2); // one per split (the default 2)
     // The control first, then each probe in report order: the largest candidate first, none after the first accepted.

@@ -22,6 +22,8 @@ interface PurifyCliOptions {
   relativeNwc: boolean;
   layers: LayerSelection;
   unlearnLr?: number;
+  extrapolate: number;
+  extrapolateEpochs: number;
   seed: number;
   out: string;
   force: boolean;
@@ -43,6 +45,14 @@ function parseUnlearnLr(value: string): number {
   const v = Number(value);
   if (value.trim() === '' || !Number.isFinite(v) || v <= 0) {
     throw new InvalidArgumentError(`--unlearn-lr expects a positive number (a learning rate), received '${value}'`);
+  }
+  return v;
+}
+
+function parseFactor(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0) {
+    throw new InvalidArgumentError(`--extrapolate expects a factor >= 0 (0 turns stage 3 off), received '${value}'`);
   }
   return v;
 }
@@ -87,6 +97,13 @@ export function purifyCommand(backend: () => BackendName): Command {
       )
       .option('--relative-nwc', 'rank neurons by their weight change relative to their weight norm (experimental; see docs/foreign-models.md)', false)
       .option('--unlearn-lr <rate>', 'SGD learning rate of the clean unlearning (gradient ascent), > 0 (default: purify\'s, 0.01)', parseUnlearnLr)
+      .option(
+        '--extrapolate <factor>',
+        'stage 3: move the fine-tuned weights this multiple of their displacement further from the suspect model, then recover (so that the purification lasts); 0 = off',
+        parseFactor,
+        1,
+      )
+      .option('--extrapolate-epochs <n>', 'stage 3 recovery epochs (activeness-aware fine-tuning)', parsePositiveInt, 5)
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
   )
     .action(async (opts: PurifyCliOptions) => {
@@ -107,6 +124,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           seed: opts.seed,
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
           finetune: { epochs: opts.epochs, normalize: opts.normalize, alpha: opts.alpha },
+          extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
           events: stderrProgress(opts.quiet),
         });
         try {
@@ -117,12 +135,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         } finally {
           purified.dispose();
         }
-        const { unlearn, reinit, finetune, total, select } = report.seconds;
+        const { unlearn, reinit, finetune, extrapolate, total, select } = report.seconds;
         printResult(opts.json, {
           n: report.fraction,
           neurons: report.neurons,
           weights: report.weights,
-          seconds: { unlearn, select, reinit, finetune, total },
+          seconds: { unlearn, select, reinit, finetune, extrapolate, total },
           out: opts.out,
         });
       } finally {
