@@ -140,7 +140,13 @@ export async function purify(
     const afterReinit = await accOf(purified);
 
     /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
-    const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: NwcReinit[]): Promise<number[]> => {
+    const finetune = async (
+      phase: 'finetune' | 'extrapolate',
+      epochs: number,
+      seed: number,
+      callbacks: NwcReinit[],
+      doneAt?: (cleanAcc: number) => boolean,
+    ): Promise<number[]> => {
       const accs: number[] = [];
       const opt = compileForFinetune(purified, output, o.finetune);
       try {
@@ -155,6 +161,8 @@ export async function purify(
             const acc = await accOf(purified);
             accs.push(acc);
             events?.emit('epochEnd', phase, epoch + 1, epochs, loss, acc);
+            // fitDataset checks stopTraining after each epoch's callbacks.
+            if (doneAt?.(acc) === true) purified.stopTraining = true;
           },
         });
       } finally {
@@ -177,7 +185,7 @@ export async function purify(
     if (o.extrapolate.factor > 0 && o.finetune.epochs > 0) {
       extrapolation = await timed('extrapolate', 'extrapolate', () =>
         extrapolateAway(purified, model, afterFinetune, o, {
-          recover: () => finetune('extrapolate', o.extrapolate.epochs, o.seed + 2, []),
+          recover: () => finetune('extrapolate', o.extrapolate.epochs, o.seed + 2, [], (acc) => acc >= afterFinetune - o.auto.tolerance),
           recalibrate,
           accOf,
           warn: (m) => events?.emit('warning', m),
@@ -269,7 +277,7 @@ export interface ExtrapolationReport {
   epochs: number;
   /** After stage 2, BatchNorm re-estimated: what stage 3 must not lose. */
   cleanAccBefore: number;
-  /** After each recovery epoch. */
+  /** After each recovery epoch (fewer than `epochs` when accuracy came back sooner). */
   cleanAccEpochs: number[];
   /** After the recovery, BatchNorm re-estimated. */
   cleanAccAfter: number;
@@ -279,8 +287,9 @@ export interface ExtrapolationReport {
 
 /**
  * Stage 3 (not in TSBD): moves the fine-tuned weights further from the suspect model along the line through both,
- * theta <- theta + factor * (theta - theta_suspect) (see extrapolateWeights), then recovers with `extrapolate.epochs`
- * epochs of stage-2 fine-tuning, so that the purification lasts.
+ * theta <- theta + factor * (theta - theta_suspect) (see extrapolateWeights), then recovers with stage-2
+ * fine-tuning until clean accuracy is back within auto.tolerance (at most `extrapolate.epochs`), so that the
+ * purification lasts.
  *
  * Why: Min et al. (NeurIPS 2024, arXiv 2410.09838) found that purified models relearn a backdoor from a handful of
  * poisoned images because they stay close to the backdoored model along the path joining them; their PAM takes
@@ -318,7 +327,7 @@ async function extrapolateAway(
     if (!kept) {
       purified.setWeights(saved);
       steps.warn(
-        `moving away from the suspect model (factor ${factor}) left clean accuracy at ${cleanAccAfter.toFixed(3)} after ${epochs} recovery epochs, more than ${o.auto.tolerance} below ${cleanAccBefore.toFixed(3)}; the fine-tuned weights are kept`,
+        `moving away from the suspect model (factor ${factor}) left clean accuracy at ${cleanAccAfter.toFixed(3)} after ${cleanAccEpochs.length} recovery epochs, more than ${o.auto.tolerance} below ${cleanAccBefore.toFixed(3)}; the fine-tuned weights are kept`,
       );
     }
     return { factor, epochs, cleanAccBefore, cleanAccEpochs, cleanAccAfter, kept };

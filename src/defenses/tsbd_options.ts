@@ -52,13 +52,16 @@ export interface FinetuneOptions {
 /**
  * Stage 3 (not in TSBD; issue 10, lasting purification): after stage 2 the weights are moved further along the line
  * from the suspect model through the fine-tuned ones, theta <- theta + factor * (theta - theta_suspect), and
- * recovered by `epochs` more epochs of stage-2 fine-tuning (same optimizer, learning rate and batch size). See
+ * recovered by stage-2 fine-tuning (same optimizer, learning rate and batch size) until clean accuracy is back. See
  * `extrapolateAway` for why and what was measured.
  */
 export interface ExtrapolateOptions {
   /** How far past the fine-tuned weights, as a multiple of their displacement from the suspect model; 0 skips the stage. @default 1 */
   factor?: number;
-  /** Recovery epochs of activeness-aware fine-tuning after the move. @default 5 */
+  /**
+   * Most recovery epochs of activeness-aware fine-tuning after the move. Recovery stops at the end of the first epoch
+   * whose clean accuracy is within `auto.tolerance` of stage 2's. @default 10
+   */
   epochs?: number;
 }
 
@@ -182,7 +185,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     },
     extrapolate: {
       factor: x.factor ?? 1,
-      epochs: x.epochs ?? 5,
+      epochs: x.epochs ?? 10,
     },
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],

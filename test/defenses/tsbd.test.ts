@@ -61,7 +61,8 @@ describe('purify', () => {
     const events = new TsbdEmitter();
     const seen: string[] = [];
     events.on('phaseStart', (p) => seen.push(p));
-    const opts = { ...quick, extrapolate: { factor: 1, epochs: 2 }, events };
+    // A tiny move: clean accuracy is back after the first recovery epoch, which ends the recovery (at most 3).
+    const opts = { ...quick, extrapolate: { factor: 0.001, epochs: 3 }, events };
     const { model: warm } = await purify(model, clean, opts);
     warm.dispose();
     seen.length = 0;
@@ -69,11 +70,13 @@ describe('purify', () => {
     const { model: out, report } = await purify(model, clean, opts);
     expect(seen).toEqual(['unlearn', 'select', 'reinit', 'finetune', 'extrapolate']);
     const x = report.extrapolation;
-    expect(x?.factor).toBe(1);
-    expect(x?.cleanAccEpochs).toHaveLength(2);
+    expect(x?.factor).toBe(0.001);
+    expect(x?.epochs).toBe(3);
     expect(x?.cleanAccBefore).toBe(report.cleanAcc.finetuneEpochs[1]); // the toy has no BatchNorm: stage 2's last epoch
-    // kept or put back by the guard, `after` is the accuracy of the weights returned
-    expect(report.cleanAcc.after).toBe(x?.kept === true ? x.cleanAccAfter : x?.cleanAccBefore);
+    expect(x?.cleanAccEpochs).toHaveLength(1);
+    expect(x?.cleanAccEpochs[0]).toBeGreaterThanOrEqual((x?.cleanAccBefore ?? 1) - 0.02);
+    expect(x?.kept).toBe(true);
+    expect(report.cleanAcc.after).toBe(x?.cleanAccAfter);
     expect(report.seconds.extrapolate).toBeGreaterThan(0);
     expect(weightsOf(model)).toEqual(original);
     out.dispose();
@@ -90,8 +93,9 @@ describe('purify', () => {
     const events = new TsbdEmitter();
     const warnings: string[] = [];
     events.on('warning', (m) => warnings.push(m));
-    const { model: out, report } = await purify(model, clean, { ...weak, extrapolate: { factor: 5, epochs: 1 }, events });
+    const { model: out, report } = await purify(model, clean, { ...weak, extrapolate: { factor: 5, epochs: 2 }, events });
     const x = report.extrapolation;
+    expect(x?.cleanAccEpochs).toHaveLength(2); // never back: the recovery ran to its limit
     expect(x?.kept).toBe(false);
     expect(x?.cleanAccAfter).toBeLessThan((x?.cleanAccBefore ?? 0) - 0.02);
     expect(warnings).toEqual([expect.stringMatching(/^moving away from the suspect model \(factor 5\) left clean accuracy at .* the fine-tuned weights are kept$/)]);
