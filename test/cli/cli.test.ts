@@ -34,13 +34,13 @@ describe('tsbd CLI (wasm backend, committed subset)', () => {
 
     const purifyOut = join(dir, 'purified');
     const p = await tsbd('--backend', 'wasm', 'purify', '--model', attackOut, '--data', 'fashion-mnist-subset', '--clean-fraction', '0.01',
-      '--n', '0.1', '--epochs', '1', '--seed', '1', '--out', purifyOut, '--json', '--quiet');
+      '--n', '0.1', '--epochs', '1', '--extrapolate-epochs', '1', '--seed', '1', '--out', purifyOut, '--json', '--quiet');
     expect(p.code).toBe(0);
     const purified = JSON.parse(p.stdout) as { n: number; neurons: number; weights: number; seconds: Record<string, number>; out: string };
     expect(purified.n).toBe(0.1);
     // small-cnn scores 16 + 16 + 32 + 32 = 96 conv neurons; floor(0.1 * 96) = 9.
     expect(purified.neurons).toBe(9);
-    expect(Object.keys(purified.seconds).sort()).toEqual(['finetune', 'reinit', 'select', 'total', 'unlearn']);
+    expect(Object.keys(purified.seconds).sort()).toEqual(['extrapolate', 'finetune', 'reinit', 'select', 'total', 'unlearn']);
     expect(readdirSync(purifyOut).sort()).toEqual(['model.json', 'ranking.csv', 'ranking.json', 'report.json', 'weights.bin']);
     const csv = readFileSync(join(purifyOut, 'ranking.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('layer,neuron,score');

@@ -93,6 +93,24 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     expect(existsSync(join(dir, 'nc', 'model.json'))).toBe(false);
   });
 
+  it('hands --extrapolate and --extrapolate-epochs to purify as extrapolate; without them, factor 1 and 10 epochs', async () => {
+    const spy = jest.spyOn(tsbdDefense, 'purify').mockRejectedValue(new ConfigError('stopped by the test'));
+    expect((await tsbd(...base('conv', 'x1', '--extrapolate', '0.5', '--extrapolate-epochs', '3'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 'x2', '--extrapolate', '0'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 'x3'))).code).toBe(2);
+    const [a, b, c] = spy.mock.calls.map((call) => call[2] ?? {});
+    expect(a).toMatchObject({ extrapolate: { factor: 0.5, epochs: 3 } });
+    expect(b).toMatchObject({ extrapolate: { factor: 0, epochs: 10 } });
+    expect(c).toMatchObject({ extrapolate: { factor: 1, epochs: 10 } });
+  });
+
+  it.each(['-1', 'abc', ''])('--extrapolate %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--extrapolate', bad));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--extrapolate expects a factor >= 0 \\(0 turns stage 3 off\\), received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
   it.each(['0', '-0.01', 'abc', 'Infinity', ''])('--unlearn-lr %p: exit 2, the message names the flag', async (bad) => {
     const r = await tsbd(...base('conv', 'bad', '--unlearn-lr', bad));
     expect(r.code).toBe(2);

@@ -72,6 +72,7 @@ export function demoCommand(backend: () => BackendName): Command {
               select: s.select,
               reinit: s.reinit,
               finetune: s.finetune,
+              extrapolate: s.extrapolate,
               total: (performance.now() - t0) / 1000,
             },
             backend: used,
