@@ -52,16 +52,13 @@ export interface FinetuneOptions {
 /**
  * Stage 3 (not in TSBD; issue 10, lasting purification): after stage 2 the weights are moved further along the line
  * from the suspect model through the fine-tuned ones, theta <- theta + factor * (theta - theta_suspect), and
- * recovered by stage-2 fine-tuning (same optimizer, learning rate and batch size) until clean accuracy is back. See
+ * recovered by `epochs` epochs of stage-2 fine-tuning (same optimizer, learning rate and batch size). See
  * `extrapolateAway` for why and what was measured.
  */
 export interface ExtrapolateOptions {
   /** How far past the fine-tuned weights, as a multiple of their displacement from the suspect model; 0 skips the stage. @default 1 */
   factor?: number;
-  /**
-   * Most recovery epochs of activeness-aware fine-tuning after the move. Recovery stops at the end of the first epoch
-   * whose clean accuracy is within `auto.tolerance` of stage 2's. @default 10
-   */
+  /** Recovery epochs of activeness-aware fine-tuning after the move (half of stage 2's default 20). @default 10 */
   epochs?: number;
 }
 

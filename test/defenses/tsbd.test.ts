@@ -61,8 +61,8 @@ describe('purify', () => {
     const events = new TsbdEmitter();
     const seen: string[] = [];
     events.on('phaseStart', (p) => seen.push(p));
-    // A tiny move: clean accuracy is back after the first recovery epoch, which ends the recovery (at most 3).
-    const opts = { ...quick, extrapolate: { factor: 0.001, epochs: 3 }, events };
+    // A tiny move: nothing to recover from, so the guard keeps it.
+    const opts = { ...quick, extrapolate: { factor: 0.001, epochs: 2 }, events };
     const { model: warm } = await purify(model, clean, opts);
     warm.dispose();
     seen.length = 0;
@@ -71,10 +71,10 @@ describe('purify', () => {
     expect(seen).toEqual(['unlearn', 'select', 'reinit', 'finetune', 'extrapolate']);
     const x = report.extrapolation;
     expect(x?.factor).toBe(0.001);
-    expect(x?.epochs).toBe(3);
+    expect(x?.epochs).toBe(2);
     expect(x?.cleanAccBefore).toBe(report.cleanAcc.finetuneEpochs[1]); // the toy has no BatchNorm: stage 2's last epoch
-    expect(x?.cleanAccEpochs).toHaveLength(1);
-    expect(x?.cleanAccEpochs[0]).toBeGreaterThanOrEqual((x?.cleanAccBefore ?? 1) - 0.02);
+    expect(x?.cleanAccEpochs).toHaveLength(2);
+    expect(x?.cleanAccAfter).toBeGreaterThanOrEqual((x?.cleanAccBefore ?? 1) - 0.02);
     expect(x?.kept).toBe(true);
     expect(report.cleanAcc.after).toBe(x?.cleanAccAfter);
     expect(report.seconds.extrapolate).toBeGreaterThan(0);
@@ -95,7 +95,7 @@ describe('purify', () => {
     events.on('warning', (m) => warnings.push(m));
     const { model: out, report } = await purify(model, clean, { ...weak, extrapolate: { factor: 5, epochs: 2 }, events });
     const x = report.extrapolation;
-    expect(x?.cleanAccEpochs).toHaveLength(2); // never back: the recovery ran to its limit
+    expect(x?.cleanAccEpochs).toHaveLength(2);
     expect(x?.kept).toBe(false);
     expect(x?.cleanAccAfter).toBeLessThan((x?.cleanAccBefore ?? 0) - 0.02);
     expect(warnings).toEqual([expect.stringMatching(/^moving away from the suspect model \(factor 5\) left clean accuracy at .* the fine-tuned weights are kept$/)]);

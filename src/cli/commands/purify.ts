@@ -103,7 +103,7 @@ export function purifyCommand(backend: () => BackendName): Command {
         parseFactor,
         1,
       )
-      .option('--extrapolate-epochs <n>', 'stage 3: most recovery epochs (activeness-aware fine-tuning); it stops once clean accuracy is back within 0.02 of stage 2', parsePositiveInt, 10)
+      .option('--extrapolate-epochs <n>', 'stage 3 recovery epochs (activeness-aware fine-tuning)', parsePositiveInt, 10)
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
   )
     .action(async (opts: PurifyCliOptions) => {
