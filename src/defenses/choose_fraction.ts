@@ -77,7 +77,8 @@ export function reinitCost(candidateAccs: readonly number[], referenceAccs: read
  * 20-epoch fine-tuning cost 0.006-0.021 less than the probe had measured, and the rejected D4 n = 0.5 (probe 0.054)
  * cost 0.015 in full. Recorded along one recovery (`bench/results/zoo-probe-trajectories.jsonl`), the measured cost
  * of D2 n = 0.3 fell 0.059 -> 0.033 -> 0.004 after 1, 2, 4 epochs (full run: 0.000), and of D4 n = 0.5
- * 0.093 -> 0.069 -> 0.023 (full: 0.015).
+ * 0.124 -> 0.092 -> 0.047 (full: 0.015). The prediction (0.007 and 0.061 there) is still pessimistic where the gap
+ * closes slowly, never optimistic on the development models (docs/foreign-models.md).
  */
 export function predictCost(halfway: number, end: number, t1: number, t2: number): number {
   if (!(t2 > t1 && t1 > 0)) throw new RangeError(`need 0 < t1 < t2 recovery epochs; received t1 = ${t1}, t2 = ${t2}`);
