@@ -6,4 +6,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup.ts'],
   testTimeout: 120000,
+  // Two workers on CI's two cores: the example tests (test/examples) spend minutes in a child process each, and the
+  // rest of the suite runs beside them.
+  maxWorkers: 2,
 };

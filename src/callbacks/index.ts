@@ -6,3 +6,4 @@ export {
   type UnlearningStopReason,
   type UnlearningStopRecord,
 } from './unlearning_stop';
+export { BatchNormRecalibration, batchNormRecalibration, type BatchNormRecalibrationArgs } from './batch_norm_recalibration';

@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadFashionMnist } from '../data/fashion_mnist';
 import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
-import { IoError } from '../errors';
+import { ConfigError, IoError } from '../errors';
 import { Rng } from '../internal/rng';
 import { existsSync, readdirSync } from 'node:fs';
 
@@ -22,7 +22,7 @@ export function parsePositiveInt(value: string): number {
   return v;
 }
 
-/** Commander parser: a non-negative integer (seeds). */
+/** Commander parser: a non-negative integer (seeds, counts). */
 export function parseSeed(value: string): number {
   const v = Number(value);
   if (!Number.isInteger(v) || v < 0) throw new InvalidArgumentError(`expected a non-negative integer, received '${value}'`);
@@ -42,6 +42,18 @@ export function loadData(spec: string): { train: ImageSet; test: ImageSet; sourc
 /** Positions of the first `n` of a seeded shuffle of 0..count-1: the images {@link seededSample} takes. */
 export function seededIndices(count: number, n: number, seed: number): Int32Array {
   return new Rng(seed).permutation(count).subarray(0, n);
+}
+
+/**
+ * Images `skip` .. `skip + n - 1` of a seeded shuffle of `set`. With `skip` = the attack's `--train-size` and the
+ * attack's seed, they are images the attacker never trained on (`tsbd attack` trains on the first `--train-size`).
+ * Throws ConfigError, naming the counts, when the shuffle has fewer than `skip + n` images.
+ */
+export function seededSlice(set: ImageSet, skip: number, n: number, seed: number): ImageSet {
+  if (skip + n > set.count) {
+    throw new ConfigError(`cannot skip ${skip} images and then take ${n}: the training split holds ${set.count}`, { skip, n, count: set.count });
+  }
+  return subset(set, new Rng(seed).permutation(set.count).subarray(skip, skip + n));
 }
 
 /** The first `n` images of a seeded shuffle of `set` (all of them when n is undefined or >= count). */

@@ -12,7 +12,9 @@ import { cloneModel } from '../models/clone_model';
 import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { fitImageSet } from '../training/fit_image_set';
 import { cleanSplits, type CleanSplit } from './clean_split';
-import type { ResolvedPurifyOptions } from './tsbd_options';
+import { outputKind } from '../models/output_kind';
+import { checkCleanSetFits } from './check_clean_set';
+import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
 /** One candidate n tried by {@link chooseFraction}. Accuracies are fractions in [0,1]. */
 export interface FractionProbe {
@@ -246,4 +248,26 @@ async function recoveredAccs(
     disposeOptimizer(opt);
     probe.dispose();
   }
+}
+
+/**
+ * The automatic choice of n (the rule {@link chooseFraction} applies inside purify) for a script that runs the stages
+ * itself: between its unlearning `fit` (NWC scores from `nwcScores(snapshot, unlearnedCopy)`) and its fine-tuning
+ * `fit`. Probes run on copies; `model` is not changed. `options` are purify's: `auto` sets the rule (candidates,
+ * tolerance, splits, probe length), `finetune.lr`/`momentum` the probes' recovery, `weightFraction` the masks.
+ *
+ * @example
+ * const scores = hooks.nwcScores(snapshot, unlearnedCopy);
+ * const { fraction } = await chooseReinitFraction(model, scores, clean);
+ * const mask = callbacks.reinitMask(scores, fraction);
+ */
+export async function chooseReinitFraction(
+  model: tfl.LayersModel,
+  scores: NwcScores,
+  clean: ImageSet,
+  options: Omit<PurifyOptions, 'fraction' | 'extrapolate'> = {},
+): Promise<FractionChoice> {
+  const { numClasses } = checkCleanSetFits(model, clean);
+  const o = resolvePurifyOptions(options, numClasses, clean.count);
+  return chooseFraction(model, scores, clean, outputKind(model), o, options.events);
 }

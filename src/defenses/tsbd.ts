@@ -1,24 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyReinit, NwcReinit, reinitMask } from '../callbacks/nwc_reinit';
-import { UnlearningStop } from '../callbacks/unlearning_stop';
-import { validateImageSet, type ImageSet } from '../data/image_set';
-import { toTensors } from '../data/tensors';
-import { DataShapeError } from '../errors';
-import { disposeOptimizer } from '../internal/dispose_optimizer';
+import type { ImageSet } from '../data/image_set';
+import type { NwcScores } from '../hooks/nwc';
 import type { Phase } from '../events';
-import { nwcScores, type NwcScores } from '../hooks/nwc';
 import { unscoredKernelLayers } from '../hooks/scorable_layers';
-import { WeightSnapshot } from '../hooks/weight_snapshot';
-import { unlearningLoss } from '../losses/unlearning_loss';
 import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
-import { checkClassifier, checkFiniteWeights, outputKind } from '../models/output_kind';
+import { checkFiniteWeights, outputKind } from '../models/output_kind';
 import { extrapolateWeights } from '../models/extrapolate_weights';
 import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { fitImageSet } from '../training/fit_image_set';
+import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { compileForFinetune } from './stage_tools';
+import { unlearn } from './unlearn';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
 /** What {@link purify} did, as plain numbers. Accuracies are fractions in [0,1] on the defender's clean set. */
@@ -83,21 +79,7 @@ export async function purify(
   options: PurifyOptions = {},
 ): Promise<PurifyResult> {
   const t0 = performance.now();
-  const { inputShape, numClasses } = checkClassifier(model);
-  validateImageSet(clean, 'clean set');
-  const dims = [clean.height, clean.width, clean.channels];
-  if (dims.some((d, i) => d !== inputShape[i])) {
-    throw new DataShapeError(
-      `clean set images are ${dims.join('x')} but the model expects ${inputShape.join('x')}`,
-      { images: dims, model: inputShape },
-    );
-  }
-  if (clean.numClasses !== numClasses) {
-    throw new DataShapeError(
-      `clean set has ${clean.numClasses} classes but the model outputs ${numClasses}`,
-      { data: clean.numClasses, model: numClasses },
-    );
-  }
+  const { numClasses } = checkCleanSetFits(model, clean);
   checkFiniteWeights(model);
   const output = outputKind(model);
   const o = resolvePurifyOptions(options, numClasses, clean.count);
@@ -210,56 +192,6 @@ export async function purify(
   } catch (e) {
     purified.dispose();
     throw e;
-  }
-}
-
-/** Stage 1a-b: gradient ascent on a copy of the model, then NWC scores of original vs unlearned copy. */
-async function unlearn(
-  model: tfl.LayersModel,
-  clean: ImageSet,
-  output: 'probabilities' | 'logits',
-  o: ResolvedPurifyOptions,
-  events?: PurifyOptions['events'],
-): Promise<{ scores: NwcScores; epochs: number; stopReason: string; acc: number }> {
-  const u = o.unlearn;
-  const copy = cloneModel(model);
-  const snapshot = WeightSnapshot.capture(model, o.layers);
-  const optimizer = tf.train.momentum(u.lr, u.momentum);
-  const { x, y } = toTensors(clean, o.range);
-  try {
-    copy.compile({ optimizer, loss: unlearningLoss(output) });
-    const stop = new UnlearningStop({
-      x,
-      y,
-      targetAcc: u.targetAcc,
-      collapseShare: u.collapseShare,
-      maxEpochs: u.maxEpochs,
-    });
-    await fitImageSet(copy, clean, {
-      epochs: u.maxEpochs,
-      batchSize: u.batchSize,
-      seed: o.seed,
-      augment: o.augment,
-      range: o.range,
-      callbacks: [stop],
-      onEpochEnd: (epoch, loss) => {
-        const last = stop.history[stop.history.length - 1];
-        events?.emit('epochEnd', 'unlearn', epoch + 1, u.maxEpochs, loss, last?.acc ?? Number.NaN);
-      },
-    });
-    const last = stop.history[stop.history.length - 1];
-    return {
-      scores: nwcScores(snapshot, copy, { relative: o.relativeNwc }),
-      epochs: stop.history.length,
-      stopReason: stop.stopReason ?? 'maxEpochs',
-      acc: last?.acc ?? Number.NaN,
-    };
-  } finally {
-    x.dispose();
-    y.dispose();
-    disposeOptimizer(optimizer);
-    snapshot.dispose();
-    copy.dispose();
   }
 }
 

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { tsbd } from '../helpers/run_cli';
 import * as tsbdDefense from '../../src/defenses/tsbd';
 import { ConfigError } from '../../src/errors';
+import { seededSample } from '../../src/cli/options';
+import { loadFashionMnist } from '../../src/data/fashion_mnist';
+import type { ImageSet } from '../../src/data/image_set';
 import { saveModel } from '../../src/io/file_handler';
 
 
@@ -70,6 +73,25 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     expect(second).not.toHaveProperty('unlearn'); // purify's own default (0.01) applies
     // --clean-fraction 0.005 of the subset's 8,000 training images: 40 clean images.
     expect(spy.mock.calls[0]?.[1].count).toBe(40);
+  });
+
+  it("--skip-first N with the attack's --train-size N and seed draws clean images the attacker never trained on", async () => {
+    const spy = jest.spyOn(tsbdDefense, 'purify').mockRejectedValue(new ConfigError('stopped by the test'));
+    expect((await tsbd(...base('conv', 's1', '--skip-first', '7000'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 's2'))).code).toBe(2);
+    // What `tsbd attack --train-size 7000 --seed 3` trains on: the first 7,000 of the seed-3 shuffle.
+    const attacked = new Set<string>();
+    const train = seededSample(loadFashionMnist('subset').train, 7000, 3);
+    for (let i = 0; i < train.count; i++) attacked.add(Buffer.from(train.images.subarray(i * 784, (i + 1) * 784)).toString('base64'));
+    const seen = (set: ImageSet): number =>
+      Array.from({ length: set.count }, (_, i) => Buffer.from(set.images.subarray(i * 784, (i + 1) * 784)).toString('base64')).filter((k) => attacked.has(k)).length;
+    const [skipped, plain] = spy.mock.calls.map((c) => c[1]);
+    expect(skipped?.count).toBe(40);
+    expect(seen(skipped as ImageSet)).toBe(0);
+    expect(seen(plain as ImageSet)).toBe(40); // the default draw: the first 40 of the same shuffle
+    const tooMany = await tsbd(...base('conv', 's3', '--skip-first', '7990'));
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toMatch(/cannot skip 7990 images and then take 40: the training split holds 8000/);
   });
 
   it("--layers conv+dense scores the hidden Dense too: 2 conv + 4 dense neurons ranked, n = 0.5 zeroes 3", async () => {

@@ -1,27 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import type { ImageSet } from '../../src/data/image_set';
 import { recalibrateBatchNorm } from '../../src/models/recalibrate_batch_norm';
 import { expectNoLeak } from '../helpers/leak';
-
-/** Three 2x2x1 images: all 0; 0, 51, 102, 153 (= 0, .2, .4, .6 after /255); all 255 (= 1). */
-const set: ImageSet = {
-  images: Uint8Array.from([0, 0, 0, 0, 0, 51, 102, 153, 255, 255, 255, 255]),
-  labels: Uint8Array.from([0, 1, 0]),
-  count: 3,
-  height: 2,
-  width: 2,
-  channels: 1,
-  numClasses: 2,
-};
-
-function bnModel(): tfl.Sequential {
-  const m = tfl.sequential();
-  m.add(tfl.layers.batchNormalization({ inputShape: [2, 2, 1], name: 'bn' })); // tfjs default momentum 0.99
-  m.add(tfl.layers.flatten());
-  m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: 'ones', name: 'out' }));
-  return m;
-}
+import { bnModel, threeImages } from '../helpers/bn_fixture';
 
 /** The layer's weights as plain arrays: for BatchNormalization [gamma, beta, movingMean, movingVariance]. */
 const values = (m: tfl.LayersModel, layer: string): number[][] => m.getLayer(layer).getWeights().map((w) => Array.from(w.dataSync()));
@@ -32,7 +13,7 @@ describe('recalibrateBatchNorm', () => {
     // Batches of 2: {img0, img1} has 8 values 0,0,0,0, 0,.2,.4,.6: mean .15, variance .07 - .0225 = .0475;
     // {img2} has four 1s: mean 1, variance 0. Weighted by images: mean (2*.15 + 1)/3 = .43333,
     // variance (2*.0475 + 0)/3 = .031667. With momentum .99 a plain training pass would move them by 1% a batch.
-    const n = recalibrateBatchNorm(model, set, { batchSize: 2 });
+    const n = recalibrateBatchNorm(model, threeImages, { batchSize: 2 });
     expect(n).toBe(1);
     const [gamma, beta, movingMean, movingVar] = values(model, 'bn');
     expect(movingMean?.[0]).toBeCloseTo(1.3 / 3, 6);
@@ -46,7 +27,7 @@ describe('recalibrateBatchNorm', () => {
 
   it('one batch holding every image gives the statistics of all 12 values', () => {
     const model = bnModel();
-    recalibrateBatchNorm(model, set, { batchSize: 256 });
+    recalibrateBatchNorm(model, threeImages, { batchSize: 256 });
     // All 12 values: sum = 1.2 + 4 = 5.2, mean .43333; sum of squares = .56 + 4 = 4.56, variance 4.56/12 - .43333^2 = .18778.
     const [, , movingMean, movingVar] = values(model, 'bn');
     expect(movingMean?.[0]).toBeCloseTo(5.2 / 12, 6);
@@ -57,23 +38,23 @@ describe('recalibrateBatchNorm', () => {
   it('changes nothing else and leaks nothing; a model without BatchNorm is left alone', async () => {
     const model = bnModel();
     const before = values(model, 'out');
-    recalibrateBatchNorm(model, set, { batchSize: 2 });
+    recalibrateBatchNorm(model, threeImages, { batchSize: 2 });
     expect(values(model, 'out')).toEqual(before); // dense kernel and bias
-    await expectNoLeak(() => recalibrateBatchNorm(model, set, { batchSize: 2 }));
+    await expectNoLeak(() => recalibrateBatchNorm(model, threeImages, { batchSize: 2 }));
     model.dispose();
 
     const plain = tfl.sequential();
     plain.add(tfl.layers.flatten({ inputShape: [2, 2, 1] }));
     plain.add(tfl.layers.dense({ units: 2 }));
     const w = plain.getWeights().map((t) => Array.from(t.dataSync()));
-    expect(recalibrateBatchNorm(plain, set)).toBe(0);
+    expect(recalibrateBatchNorm(plain, threeImages)).toBe(0);
     expect(plain.getWeights().map((t) => Array.from(t.dataSync()))).toEqual(w);
     plain.dispose();
   });
 
   it('refuses a bad batch size by name', () => {
     const model = bnModel();
-    expect(() => recalibrateBatchNorm(model, set, { batchSize: 0 })).toThrow(/batchSize/);
+    expect(() => recalibrateBatchNorm(model, threeImages, { batchSize: 0 })).toThrow(/batchSize/);
     model.dispose();
   });
 });

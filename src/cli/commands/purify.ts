@@ -7,12 +7,13 @@ import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
+import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions } from '../options';
 
 interface PurifyCliOptions {
   model: string;
   data: string;
   cleanFraction: number;
+  skipFirst: number;
   n: number | 'auto';
   m: number;
   augment: boolean;
@@ -81,6 +82,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         parseFraction,
         0.05,
       )
+      .option(
+        '--skip-first <count>',
+        "draw the clean set after the first COUNT images of the seeded shuffle: with the attack's --train-size and --seed, images the attacker never trained on",
+        parseSeed,
+        0,
+      )
       .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
       .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
       .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
@@ -111,8 +118,9 @@ export function purifyCommand(backend: () => BackendName): Command {
       const used = await selectBackend(backend());
       logLine(opts.quiet, `backend ${used}`);
       const { train, source } = loadData(opts.data);
-      const clean = seededSample(train, Math.round(opts.cleanFraction * train.count), opts.seed);
-      logLine(opts.quiet, `data ${source}: clean set of ${clean.count} training images`);
+      const cleanCount = Math.round(opts.cleanFraction * train.count);
+      const clean = opts.skipFirst > 0 ? seededSlice(train, opts.skipFirst, cleanCount, opts.seed) : seededSample(train, cleanCount, opts.seed);
+      logLine(opts.quiet, `data ${source}: clean set of ${clean.count} training images${opts.skipFirst > 0 ? ` after the first ${opts.skipFirst} of the shuffle` : ''}`);
       const model = await loadModel(opts.model);
       try {
         const { model: purified, report, scores } = await purify(model, clean, {
