@@ -4,7 +4,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BatchNormRecalibration } from '../../src/callbacks/batch_norm_recalibration';
 import { NwcReinit } from '../../src/callbacks/nwc_reinit';
 import type { ImageSet } from '../../src/data/image_set';
+import { batchDataset } from '../../src/data/batch_dataset';
 import { toTensors } from '../../src/data/tensors';
+import { recalibrateBatchNorm } from '../../src/models/recalibrate_batch_norm';
 import { chooseReinitFraction } from '../../src/defenses/choose_fraction';
 import { tsbdFinetune } from '../../src/defenses/tsbd_finetune';
 import { unlearn } from '../../src/defenses/unlearn';
@@ -128,6 +130,44 @@ describe('tsbdFinetune: TSBD around a fine-tuning job the team runs itself', () 
       job.dispose();
     });
     tf.dispose([x, y]);
+  });
+});
+
+describe('tsbdFinetune inside fitDataset', () => {
+  it('zeroes the masked elements when training begins, re-estimates BatchNorm at each epoch end, leaves no tensor', async () => {
+    // The toy net with a BatchNorm after its conv: conv -> BN -> flatten -> softmax Dense.
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: 3 }) }),
+        tfl.layers.batchNormalization({ name: 'bn' }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
+      ],
+    });
+    const original = kernelOf(model, 0);
+    const job = tsbdFinetune(model, clean, { fraction: 0.5, unlearn: { maxEpochs: 2 } });
+    await job.stageOne();
+    const mask = job.reinitMask?.layers.get(model.layers[0]?.name ?? '');
+    const seen = new KernelAtTrainBegin(model);
+    const movingMean = (): number[] => Array.from(model.getLayer('bn').getWeights()[2]?.dataSync() ?? []);
+    const fresh: boolean[] = [];
+    // After the job's callbacks at each epoch end: the statistics are the clean set's for the current weights, so
+    // re-estimating them once more changes nothing.
+    const check = new tfl.CustomCallback({
+      onEpochEnd: async () => {
+        const before = movingMean();
+        recalibrateBatchNorm(model, clean);
+        fresh.push(movingMean().every((v, i) => Math.abs(v - (before[i] as number)) < 1e-5));
+      },
+    });
+    const tensors = tf.memory().numTensors;
+    model.compile({ optimizer: job.optimizer(), loss: 'categoricalCrossentropy' });
+    await model.fitDataset(batchDataset(clean, { batchSize: 8, seed: 1 }), { epochs: 2, verbose: 0, callbacks: [...job.callbacks(), seen, check] });
+    job.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    (seen.seen[0] as number[]).forEach((v, i) => expect(v).toBe(mask?.[i] === 1 ? 0 : original[i]));
+    expect(fresh).toEqual([true, true]);
+    model.dispose();
   });
 });
 
