@@ -39,7 +39,7 @@ export interface BatchNormRecalibrationArgs {
  * await model.fit(x, y, {epochs: 20, callbacks: [nwcReinit({mask}), batchNormRecalibration({set: clean})]});
  */
 export class BatchNormRecalibration extends tfl.Callback {
-  /** BatchNorm layers re-estimated at the end of the last `fit` (0 before the first, or when the model has none). */
+  /** BatchNorm layers the last re-estimation covered (0 before the first, or when the model has none). */
   recalibrated = 0;
   private readonly set: ImageSet;
   private readonly range: PixelRange | undefined;
