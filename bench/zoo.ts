@@ -63,7 +63,7 @@ export function zooAttack(spec: ZooSpec): BadNets {
 }
 
 /** Runs `fn` with Math.random drawing from a generator seeded by `seed`; restores Math.random after. */
-async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
+export async function withSeededMathRandom<T>(seed: number, fn: () => Promise<T>): Promise<T> {
   const saved = Math.random;
   const rng = new Rng(seed);
   Math.random = () => rng.next();

@@ -20,14 +20,23 @@ import { loadModel } from '../src/io/file_handler';
 import { evaluate } from '../src/metrics/evaluate';
 import { retuneAttack } from '../src/metrics/retune_attack';
 
-import { benchArgs } from './args';
-import { selectSpecs, zooDir } from './zoo';
+import { benchArgs, type BenchArgs } from './args';
+import { selectSpecs, withSeededMathRandom, zooDir } from './zoo';
 
-const USAGE = "usage: node bench/run_ts.js bench/zoo_purify.ts --only D4 [--options '{\"fraction\":0.5}'] [--retune 5,20] [--dir DIR]";
+const USAGE =
+  "usage: node bench/run_ts.js bench/zoo_purify.ts --only D4 [--options '{\"fraction\":0.5}'] [--retune 5,20] [--math-seed S] [--dir DIR]";
 const r4 = (v: number): number => Math.round(v * 10000) / 10000;
 
 async function main(): Promise<void> {
-  const args = benchArgs(process.argv.slice(2), USAGE, { only: 'string', options: 'string', retune: 'string', dir: 'string' });
+  const args = benchArgs(process.argv.slice(2), USAGE, { only: 'string', options: 'string', retune: 'string', dir: 'string', 'math-seed': 'string' });
+  const mathSeed = args.string('math-seed');
+  if (mathSeed === undefined) return purifyOne(args);
+  const seed = Number(mathSeed);
+  if (!Number.isInteger(seed) || seed < 0) return args.fail(`--math-seed must be a non-negative integer; received ${mathSeed}`);
+  return withSeededMathRandom(seed, () => purifyOne(args, seed));
+}
+
+async function purifyOne(args: BenchArgs, mathSeed?: number): Promise<void> {
   const spec = selectSpecs(args.string('only'))[0];
   if (spec === undefined || spec.half !== 'dev') return args.fail('one development model (--only D4)');
   const options = JSON.parse(args.string('options') ?? '{}') as PurifyOptions;
@@ -51,6 +60,7 @@ async function main(): Promise<void> {
       const line = {
         id: spec.id,
         options,
+        ...(mathSeed === undefined ? {} : { mathSeed }),
         before: { acc: r4(before.acc), asr: r4(before.asr) },
         after: { acc: r4(after.acc), asr: r4(after.asr) },
         accDrop: r4(before.acc - after.acc),
