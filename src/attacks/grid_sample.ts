@@ -24,12 +24,12 @@ export function gridSample(images: tf.Tensor4D, grid: tf.Tensor4D): tf.Tensor4D 
     const fx: tf.Tensor3D = tf.sub(x, x0);
     const fy: tf.Tensor3D = tf.sub(y, y0);
     const flat = tf.reshape(tf.cast(images, 'float32'), [n * h * w, c]);
-    const base = tf.reshape(tf.mul(tf.range(0, n, 1, 'int32'), h * w), [n, 1, 1]);
+    const base = tf.reshape(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(h * w, 'int32')), [n, 1, 1]);
     const corner = (yy: tf.Tensor3D, xx: tf.Tensor3D, weight: tf.Tensor3D): tf.Tensor4D => {
       const inside = tf.logicalAnd(tf.logicalAnd(tf.greaterEqual(xx, 0), tf.lessEqual(xx, w - 1)), tf.logicalAnd(tf.greaterEqual(yy, 0), tf.lessEqual(yy, h - 1)));
       const xi = tf.cast(tf.clipByValue(xx, 0, w - 1), 'int32');
       const yi = tf.cast(tf.clipByValue(yy, 0, h - 1), 'int32');
-      const index = tf.reshape(tf.add(base, tf.add(tf.mul(yi, w), xi)), [-1]);
+      const index = tf.reshape(tf.add(base, tf.add(tf.mul(yi, tf.scalar(w, 'int32')), xi)), [-1]);
       const values = tf.reshape(tf.gather(flat, index), [n, oh, ow, c]);
       return tf.mul(values, tf.expandDims(tf.mul(weight, tf.cast(inside, 'float32')), 3));
     };
