@@ -80,9 +80,8 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
     const m = await evaluate(model, test, attack);
     await saveModel(model, opts.out, { force: opts.force });
     if (attack === undefined) return { acc: m.acc, asr: null, ra: null, out: opts.out };
-    const psnr = stampedPsnr(attack, test);
-    saveAttack(opts.out, attack, train, { psnr });
-    return { acc: m.acc, asr: m.asr, ra: m.ra, out: opts.out, attack: opts.attack, poisoned: poisoned.indices.length, psnr };
+    saveAttack(opts.out, attack, train, { psnr: stampedPsnr(attack, test) });
+    return { acc: m.acc, asr: m.asr, ra: m.ra, out: opts.out };
   } finally {
     model.dispose();
   }
