@@ -1,11 +1,12 @@
 import type { ImageSet } from '../data/image_set';
-import { ConfigError, DataShapeError } from '../errors';
+import { ConfigError } from '../errors';
 import { checkConfig, checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack } from './attack';
+import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import { choosePoisoned, checkTarget, poisonAt, poisonDefaults, poisonLabel, type PoisonArgs } from './poisoning';
 
 /** Options of {@link BadNets}. */
-export interface BadNetsArgs {
+export interface BadNetsArgs extends PoisonArgs {
   /** Side of the square patch, in pixels. @default 3 (BackdoorBench's 3x3 white square) */
   patchSize?: number;
   /**
@@ -20,13 +21,15 @@ export interface BadNetsArgs {
   pattern?: 'white' | 'checker' | 'random';
   /** Seeds the 'random' pattern (ignored by the others). @default 0 */
   patternSeed?: number;
-  /** Target class (all-to-one). @default 0 */
-  target?: number;
-  /** Fraction of the training set poisoned, in [0, 1]. @default 0.1 */
-  rate?: number;
-  /** Seeds which images are poisoned. @default 0 */
-  seed?: number;
 }
+
+/** The CLI options of BadNets. */
+export const BADNETS_OPTIONS: readonly AttackOption[] = [
+  { flag: 'patch-size', key: 'patchSize', kind: 'int', default: 3, help: 'patch side, pixels' },
+  { flag: 'patch-pos', key: 'position', kind: 'position', default: 'br', help: "patch corner (br, bl, tr, tl) or 'ROW,COL' of its top-left pixel" },
+  { flag: 'patch-pattern', key: 'pattern', kind: 'choice', choices: ['white', 'checker', 'random'], default: 'white', help: 'patch pattern' },
+  { flag: 'pattern-seed', key: 'patternSeed', kind: 'int', default: 0, help: "seed of the 'random' patch pattern" },
+];
 
 /** A patch corner, or the row and column (pixels, 0-based) of the patch's top-left pixel. */
 export type PatchPosition = 'br' | 'bl' | 'tr' | 'tl' | { row: number; col: number };
@@ -40,7 +43,7 @@ export type BadNetsConfig = { name: 'badnets' } & Required<BadNetsArgs>;
  * BadNets (Gu, Dolan-Gavitt & Garg 2017, arXiv:1708.06733): a small fixed patch stamped in a corner; poisoned
  * training images are relabelled to the target class.
  */
-export class BadNets implements Attack {
+export class BadNets implements Attack<BadNetsConfig> {
   readonly name = 'badnets';
   readonly patchSize: number;
   readonly position: PatchPosition;
@@ -49,15 +52,18 @@ export class BadNets implements Attack {
   readonly target: number;
   readonly rate: number;
   readonly seed: number;
+  readonly mode: AttackMode;
 
   constructor(args: BadNetsArgs = {}) {
+    const p = poisonDefaults(args);
+    this.target = p.target;
+    this.rate = p.rate;
+    this.seed = p.seed;
+    this.mode = p.mode;
     this.patchSize = args.patchSize ?? 3;
     this.position = args.position ?? 'br';
     this.pattern = args.pattern ?? 'white';
     this.patternSeed = args.patternSeed ?? 0;
-    this.target = args.target ?? 0;
-    this.rate = args.rate ?? 0.1;
-    this.seed = args.seed ?? 0;
     checkNumber('patchSize', this.patchSize, 1, Infinity, { integer: true });
     const pos = this.position;
     if (typeof pos === 'object' && pos !== null) {
@@ -68,15 +74,21 @@ export class BadNets implements Attack {
     }
     checkConfig(['white', 'checker', 'random'].includes(this.pattern), () => `pattern must be white, checker or random; received ${String(this.pattern)}`);
     checkNumber('patternSeed', this.patternSeed, 0, 2 ** 32, { integer: true });
-    checkNumber('target', this.target, 0, Infinity, { integer: true });
-    checkNumber('rate', this.rate, 0, 1);
-    checkNumber('seed', this.seed, 0, 2 ** 32, { integer: true });
+  }
+
+  poisonLabel(label: number, numClasses: number): number {
+    return poisonLabel(this.mode, this.target, label, numClasses);
+  }
+
+  /** None: the patch is all in the config. */
+  assets(): Record<string, AttackAsset> {
+    return {};
   }
 
   config(): BadNetsConfig {
-    const { patchSize, pattern, patternSeed, target, rate, seed } = this;
+    const { patchSize, pattern, patternSeed, target, rate, seed, mode } = this;
     const position = typeof this.position === 'string' ? this.position : { ...this.position };
-    return { name: 'badnets', patchSize, position, pattern, patternSeed, target, rate, seed };
+    return { name: 'badnets', patchSize, position, pattern, patternSeed, target, rate, seed, mode };
   }
 
   applyTrigger(set: ImageSet): ImageSet {
@@ -89,22 +101,8 @@ export class BadNets implements Attack {
 
   poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
     this.check(set);
-    const candidates: number[] = [];
-    for (let i = 0; i < set.count; i++) if (set.labels[i] !== this.target) candidates.push(i);
-    const k = Math.round(this.rate * set.count);
-    if (k > candidates.length) {
-      throw new DataShapeError(`cannot poison ${k} images: only ${candidates.length} are not of the target class ${this.target}`, { k });
-    }
-    const perm = new Rng(this.seed).permutation(candidates.length);
-    const indices = Int32Array.from(perm.subarray(0, k), (j) => candidates[j] as number).sort();
-    const images = set.images.slice();
-    const labels = set.labels.slice();
-    const values = this.patch();
-    for (const i of indices) {
-      this.stamp(images, set, i, values);
-      labels[i] = this.target;
-    }
-    return { set: { ...set, images, labels }, indices };
+    const indices = choosePoisoned(set, this, false);
+    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
   }
 
   private check(set: ImageSet): void {
@@ -118,9 +116,7 @@ export class BadNets implements Attack {
         { position: this.position, patchSize: this.patchSize },
       );
     }
-    if (this.target >= set.numClasses) {
-      throw new ConfigError(`target ${this.target} is not a class of this data (0..${set.numClasses - 1})`, { target: this.target });
-    }
+    checkTarget(this, set);
   }
 
   /** Pixel row and column of the patch's top-left corner in images of `set`'s size. */

@@ -3,9 +3,11 @@ import { Command, CommanderError, Option } from 'commander';
 import type { BackendName } from '../backend/select_backend';
 import { TsbdError } from '../errors';
 import { attackCommand } from './commands/attack';
+import { attacksCommand } from './commands/attacks';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { purifyCommand } from './commands/purify';
+import { showTriggerCommand } from './commands/show_trigger';
 
 /**
  * The `tsbd` command line. Exit codes: 0 success, 1 runtime failure, 2 bad usage or bad input (the message is the
@@ -22,7 +24,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
-  for (const cmd of [demoCommand(backend), attackCommand(backend), purifyCommand(backend), evalCommand(backend)]) {
+  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend)]) {
     program.addCommand(cmd.exitOverride());
   }
   try {

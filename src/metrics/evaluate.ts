@@ -35,9 +35,10 @@ export async function predictLabels(model: tfl.LayersModel, set: ImageSet, opts:
 }
 
 /**
- * BackdoorBench metrics, as fractions in [0, 1]: ACC on the clean test set; on the test images whose true class is
- * NOT the target, stamped with the trigger, ASR = share predicted as the target and RA = share predicted as their
- * true class. Without an attack, asr and ra are NaN (also when every test image is of the target class).
+ * BackdoorBench metrics, as fractions in [0, 1]: ACC on the clean test set; on the test images the attack would
+ * relabel (all-to-one: those whose true class is NOT the target; all-to-all: every image), stamped with the
+ * trigger, ASR = share predicted as the attack's label for them and RA = share predicted as their true class.
+ * Without an attack, asr and ra are NaN (also when every test image is of the target class).
  * Returns plain numbers; every tensor made on the way is freed.
  */
 export async function evaluate(
@@ -52,14 +53,15 @@ export async function evaluate(
   const acc = correct / test.count;
   if (attack === undefined) return { acc, asr: Number.NaN, ra: Number.NaN };
   const keep: number[] = [];
-  for (let i = 0; i < test.count; i++) if (test.labels[i] !== attack.target) keep.push(i);
+  const label = (y: number): number => attack.poisonLabel(y, test.numClasses);
+  for (let i = 0; i < test.count; i++) if (label(test.labels[i] as number) !== test.labels[i]) keep.push(i);
   const nonTarget = subset(test, keep);
   const stamped = attack.applyTrigger(nonTarget);
   const p = await predictLabels(model, stamped, opts);
   let hit = 0;
   let robust = 0;
   for (let i = 0; i < stamped.count; i++) {
-    if (p[i] === attack.target) hit++;
+    if (p[i] === label(stamped.labels[i] as number)) hit++;
     else if (p[i] === stamped.labels[i]) robust++;
   }
   return { acc, asr: hit / stamped.count, ra: robust / stamped.count };

@@ -118,8 +118,8 @@ describe('BadNets (Gu et al. 2017)', () => {
   it('round-trips through its config and rejects bad options', () => {
     const a = badNets({ patchSize: 2, position: 'tl', pattern: 'checker', target: 3, rate: 0.05, seed: 9 });
     expect(createAttack(a.config()).config()).toEqual(a.config());
-    expect(listAttacks()).toEqual(['badnets']);
-    expect(() => createAttack({ name: 'wanet' })).toThrow(/unknown attack 'wanet'; known: badnets/);
+    expect(listAttacks()).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf']);
+    expect(() => createAttack({ name: 'hidden' })).toThrow(/unknown attack 'hidden'; known: badnets, blended, sig, wanet, lf/);
     expect(() => badNets({ rate: 1.5 })).toThrow(/rate must be a number in \[0, 1\]; received 1.5/);
     expect(() => badNets({ patchSize: 6 }).applyTrigger(blank(1))).toThrow(/patchSize 6 is larger than the 5x5 images/);
     expect(() => badNets({ target: 4 }).applyTrigger(blank(1))).toThrow(ConfigError);
@@ -127,7 +127,7 @@ describe('BadNets (Gu et al. 2017)', () => {
     expect(() => badNets({ rate: -0.1 })).toThrow(ConfigError);
     expect(() => createAttack({ name: 'badnets', rate: 2 })).toThrow(/rate must be a number in \[0, 1\]; received 2/);
     expect(() => createAttack({ name: 'badnets', position: 'middle' })).toThrow(/position must be br, bl, tr, tl or \{row, col\}; received "middle"/);
-    expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', patternSeed: 0, target: 0, rate: 0.1, seed: 0 });
+    expect(badNets().config()).toEqual({ name: 'badnets', patchSize: 3, position: 'br', pattern: 'white', patternSeed: 0, target: 0, rate: 0.1, seed: 0, mode: 'all-to-one' });
   });
 });
 

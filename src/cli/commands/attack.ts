@@ -1,25 +1,19 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { join } from 'node:path';
-import type { PatchPosition } from '../../attacks/badnets';
-import { createAttack } from '../../attacks/registry';
+import { Command, Option } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select_backend';
+import type { Attack } from '../../attacks/attack';
+import { saveAttack } from '../../attacks/attack_file';
+import { meanPsnr } from '../../attacks/psnr';
+import { subset, type ImageSet } from '../../data/image_set';
 import { saveModel } from '../../io/file_handler';
-import { writeFileAtomic } from '../../io/atomic_write';
 import { evaluate } from '../../metrics/evaluate';
 import { buildModel, listArchs, type Arch } from '../../models/registry';
 import { trainClassifier } from '../../training/train_classifier';
+import { attackFromOptions, withAttackOptions, type AttackCliOptions } from '../attack_options';
 import { logLine } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
+import { checkOutDir, loadData, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
 
-interface AttackCliOptions {
+interface AttackCommandOptions extends AttackCliOptions {
   data: string;
-  attack: string;
-  patchSize: number;
-  patchPos: PatchPosition;
-  patchPattern: 'white' | 'checker' | 'random';
-  patternSeed: number;
-  target: number;
-  poisonRate: number;
   arch: Arch;
   trainSize?: number;
   epochs: number;
@@ -32,65 +26,51 @@ interface AttackCliOptions {
   quiet: boolean;
 }
 
-/** Commander parser for --patch-pos: a corner name or 'ROW,COL' (non-negative integers). */
-export function parsePatchPosition(value: string): PatchPosition {
-  if (['br', 'bl', 'tr', 'tl'].includes(value)) return value as PatchPosition;
-  const m = /^(\d+),(\d+)$/.exec(value.trim());
-  if (m === null) throw new InvalidArgumentError(`expected br, bl, tr, tl or ROW,COL, received '${value}'`);
-  return { row: Number(m[1]), col: Number(m[2]) };
-}
-
-/** `tsbd attack`: trains a backdoored model and saves it with the attack's config. */
+/** `tsbd attack`: trains a backdoored model (or a clean one, --attack none) and saves it with the attack's config. */
 export function attackCommand(backend: () => BackendName): Command {
+  const cmd = new Command('attack')
+    .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights, OUT/attack.json and the attack\'s assets (`tsbd attacks` lists attacks and options)')
+    .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files");
+  withAttackOptions(cmd, true);
   return withOutputOptions(
-    new Command('attack')
-      .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights and OUT/attack.json')
-      .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
-      .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
-      .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
-      .option('--patch-pos <pos>', "patch corner (br, bl, tr, tl) or 'ROW,COL' of its top-left pixel", parsePatchPosition, 'br')
-      .addOption(new Option('--patch-pattern <p>', 'patch pattern').choices(['white', 'checker', 'random']).default('white'))
-      .option('--pattern-seed <s>', "seed of the 'random' patch pattern", parseSeed, 0)
-      .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
-      .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
+    cmd
       .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
       .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
       .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
       .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
       .option('--lr <rate>', 'Adam learning rate', Number, 0.002)
-      .option('--seed <s>', 'seed for sampling, poisoning, initialisation and shuffles', parseSeed, 0),
-  )
-    .action(async (opts: AttackCliOptions) => {
-      checkOutDir(opts.out, opts.force);
-      const used = await selectBackend(backend());
-      const result = await runAttack(opts);
-      logLine(opts.quiet, `backend ${used}`);
-      printResult(opts.json, result);
-    });
+      .option('--seed <s>', 'seed for sampling, poisoning, triggers, initialisation and shuffles', parseSeed, 0),
+  ).action(async (opts: AttackCommandOptions) => {
+    const attack = attackFromOptions(opts, opts.seed);
+    checkOutDir(opts.out, opts.force);
+    const used = await selectBackend(backend());
+    const result = await runAttack(opts, attack);
+    logLine(opts.quiet, `backend ${used}`);
+    printResult(opts.json, result);
+  });
 }
 
-async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown>> {
+/** The test images the attack relabels (as `evaluate` measures ASR on), and their PSNR once stamped, in dB. */
+function stampedPsnr(attack: Attack, test: ImageSet): number {
+  const keep: number[] = [];
+  for (let i = 0; i < test.count; i++) if (attack.poisonLabel(test.labels[i] as number, test.numClasses) !== test.labels[i]) keep.push(i);
+  const clean = subset(test, keep);
+  return meanPsnr(clean, attack.applyTrigger(clean));
+}
+
+async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined): Promise<Record<string, unknown>> {
   const { train, test, source } = loadData(opts.data);
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
-  const attack = createAttack({
-    name: opts.attack,
-    patchSize: opts.patchSize,
-    position: opts.patchPos,
-    pattern: opts.patchPattern,
-    patternSeed: opts.patternSeed,
-    target: opts.target,
-    rate: opts.poisonRate,
-    seed: opts.seed,
-  });
   const trainSet = seededSample(train, opts.trainSize, opts.seed);
-  const poisoned = attack.poison(trainSet).set;
+  const poisoned = attack === undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
+  logLine(opts.quiet, `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`);
   const model = buildModel(opts.arch, {
     inputShape: [train.height, train.width, train.channels],
     numClasses: train.numClasses,
     seed: opts.seed,
   });
   try {
-    await trainClassifier(model, poisoned, {
+    await trainClassifier(model, poisoned.set, {
       epochs: opts.epochs,
       batchSize: opts.batchSize,
       lr: opts.lr,
@@ -99,7 +79,8 @@ async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown
     });
     const m = await evaluate(model, test, attack);
     await saveModel(model, opts.out, { force: opts.force });
-    writeFileAtomic(join(opts.out, 'attack.json'), `${JSON.stringify(attack.config(), null, 2)}\n`);
+    if (attack === undefined) return { acc: m.acc, asr: null, ra: null, out: opts.out };
+    saveAttack(opts.out, attack, train, { psnr: stampedPsnr(attack, test) });
     return { acc: m.acc, asr: m.asr, ra: m.ra, out: opts.out };
   } finally {
     model.dispose();

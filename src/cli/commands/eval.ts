@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { createAttack } from '../../attacks/registry';
+import { loadAttack } from '../../attacks/attack_file';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
 import { subset, type ImageSet } from '../../data/image_set';
-import { ConfigError, IoError } from '../../errors';
+import { ConfigError } from '../../errors';
 import { loadModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
 import { retuneAttack } from '../../metrics/retune_attack';
@@ -45,7 +44,7 @@ export function evalCommand(backend: () => BackendName): Command {
     .description('measure ACC, and ASR/RA when an attack.json is given, on the test split; with --retune K, also after the retuning attack')
     .requiredOption('--model <path>', 'model.json (or its directory)')
     .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files")
-    .option('--attack <attack.json>', 'the attack config written by `tsbd attack`')
+    .option('--attack <attack.json>', 'the attack written by `tsbd attack` (its saved trigger assets are read from beside it and checked by SHA-256)')
     .option(
       '--retune <k>',
       'retuning attack (Min et al. 2024): fine-tune a copy 5 epochs (SGD, lr 0.01, momentum 0.9, batch 64) on the clean draw of ' +
@@ -65,7 +64,7 @@ export function evalCommand(backend: () => BackendName): Command {
         });
       }
       await selectBackend(backend());
-      const attack = opts.attack === undefined ? undefined : createAttack(readJson(opts.attack));
+      const attack = opts.attack === undefined ? undefined : loadAttack(opts.attack);
       const { train, test } = loadData(opts.data);
       const model = await loadModel(opts.model);
       try {
@@ -82,17 +81,4 @@ export function evalCommand(backend: () => BackendName): Command {
         model.dispose();
       }
     });
-}
-
-function readJson(path: string): { name: string; [k: string]: unknown } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new IoError(`cannot read attack config ${path}: ${(e as Error).message}`, { path });
-  }
-  if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { name?: unknown }).name !== 'string') {
-    throw new IoError(`attack config ${path} has no "name" field`, { path });
-  }
-  return parsed as { name: string; [k: string]: unknown };
 }

@@ -1,0 +1,88 @@
+import type { ImageSet } from '../data/image_set';
+import { checkConfig, checkNumber } from '../internal/assert';
+import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import { choosePoisoned, poisonAt, poisonDefaults, toPixel, type PoisonArgs } from './poisoning';
+
+/** Options of {@link Sig}. */
+export interface SigArgs extends PoisonArgs {
+  /** Amplitude of the sinusoid, on the 0..255 pixel scale. @default 40 (BackdoorBench) */
+  delta?: number;
+  /** Periods across the image width. @default 6 (BackdoorBench) */
+  frequency?: number;
+}
+
+/** The JSON form of a SIG attack. */
+export type SigConfig = { name: 'sig' } & Required<SigArgs>;
+
+/** The CLI options of SIG. */
+export const SIG_OPTIONS: readonly AttackOption[] = [
+  { flag: 'sig-delta', key: 'delta', kind: 'number', default: 40, help: 'sinusoid amplitude, 0..255 pixel scale' },
+  { flag: 'sig-frequency', key: 'frequency', kind: 'number', default: 6, help: 'sinusoid periods across the image width' },
+];
+
+/**
+ * SIG (Barni, Kallas & Tondi 2019, arXiv:1902.11237): a horizontal sinusoid added to the image,
+ * pixel (r, c) += delta * sin(2 pi c frequency / width), the same on every row and channel, then rounded and clamped
+ * to 0..255. Clean-label: only images of the target class are stamped and their labels are kept, so poisoning
+ * takes round(rate * N) target-class images, or all of them when the class holds fewer. All-to-one only.
+ */
+export class Sig implements Attack<SigConfig> {
+  readonly name = 'sig';
+  readonly target: number;
+  readonly rate: number;
+  readonly seed: number;
+  readonly mode: AttackMode;
+  readonly delta: number;
+  readonly frequency: number;
+
+  constructor(args: SigArgs = {}) {
+    const p = poisonDefaults(args);
+    this.target = p.target;
+    this.rate = p.rate;
+    this.seed = p.seed;
+    this.mode = p.mode;
+    checkConfig(this.mode === 'all-to-one', () => 'sig is a clean-label attack: it stamps target-class images only, so mode must be all-to-one', {
+      option: 'mode',
+    });
+    this.delta = args.delta ?? 40;
+    this.frequency = args.frequency ?? 6;
+    checkNumber('delta', this.delta, 0, 255, { minExclusive: true });
+    checkNumber('frequency', this.frequency, 0, Infinity, { minExclusive: true });
+  }
+
+  poisonLabel(): number {
+    return this.target;
+  }
+
+  config(): SigConfig {
+    const { delta, frequency, target, rate, seed, mode } = this;
+    return { name: 'sig', delta, frequency, target, rate, seed, mode };
+  }
+
+  /** None: the sinusoid is all in the config. */
+  assets(): Record<string, AttackAsset> {
+    return {};
+  }
+
+  applyTrigger(set: ImageSet): ImageSet {
+    const { width: w, channels: ch } = set;
+    const wave = Float64Array.from({ length: w }, (_, c) => this.delta * Math.sin((2 * Math.PI * c * this.frequency) / w));
+    const images = new Uint8Array(set.images.length);
+    for (let i = 0; i < images.length; i++) {
+      const col = Math.floor(i / ch) % w;
+      images[i] = toPixel((set.images[i] as number) + (wave[col] as number));
+    }
+    return { ...set, images };
+  }
+
+  /** Stamps target-class images only; labels are kept (`indices` are the stamped positions). */
+  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
+    const indices = choosePoisoned(set, this, true);
+    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), undefined), indices };
+  }
+}
+
+/** Creates a {@link Sig} attack. */
+export function sig(args?: SigArgs): Sig {
+  return new Sig(args);
+}
