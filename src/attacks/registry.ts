@@ -4,10 +4,11 @@ import { BadNets, BADNETS_OPTIONS, type BadNetsArgs, type BadNetsConfig } from '
 import { Blended, BLENDED_OPTIONS, type BlendedArgs, type BlendedConfig } from './blended';
 import { LF_OPTIONS, LowFrequency, type LowFrequencyArgs, type LowFrequencyConfig } from './lf';
 import { Sig, SIG_OPTIONS, type SigArgs, type SigConfig } from './sig';
+import { Trojan, TROJAN_OPTIONS, type TrojanArgs, type TrojanConfig } from './trojan';
 import { WaNet, WANET_OPTIONS, type WaNetArgs, type WaNetConfig } from './wanet';
 
 /** The JSON form of any attack this package makes (attack.json); `name` tells which. */
-export type AttackConfig = BadNetsConfig | BlendedConfig | SigConfig | WaNetConfig | LowFrequencyConfig;
+export type AttackConfig = BadNetsConfig | BlendedConfig | SigConfig | WaNetConfig | LowFrequencyConfig | TrojanConfig;
 
 /** An attack the registry knows: its name, a one-line summary, its own options and how to make it. */
 export interface AttackSpec {
@@ -55,6 +56,13 @@ const SPECS: readonly AttackSpec[] = [
     cleanLabel: false,
     options: LF_OPTIONS,
     create: (args, assets) => new LowFrequency(args as LowFrequencyArgs, assets),
+  },
+  {
+    name: 'trojan',
+    summary: 'a patch optimised to excite feature neurons of a clean reference model (Liu et al. 2018)',
+    cleanLabel: false,
+    options: TROJAN_OPTIONS,
+    create: (args, assets) => new Trojan(args as TrojanArgs, assets),
   },
 ];
 

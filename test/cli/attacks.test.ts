@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -15,7 +15,7 @@ describe('tsbd attacks, show-trigger and attack options', () => {
     const r = await tsbd('attacks', '--json');
     expect(r.code).toBe(0);
     const { attacks } = JSON.parse(r.stdout) as { attacks: { name: string; cleanLabel: boolean; options: { flag: string; default: unknown }[] }[] };
-    expect(attacks.map((a) => a.name)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf']);
+    expect(attacks.map((a) => a.name)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf', 'trojan']);
     const sig = attacks.find((a) => a.name === 'sig');
     expect(sig?.cleanLabel).toBe(true);
     expect(sig?.options).toEqual([
@@ -34,6 +34,19 @@ describe('tsbd attacks, show-trigger and attack options', () => {
     expect(b.stderr).toMatch(/alpha must be a number in \(0, 1\]; received 2/);
     const c = await tsbd('attack', '--data', 'fashion-mnist-subset', '--attack', 'sig', '--all-to-all', '--out', join(dir, 'x'));
     expect(c.stderr).toMatch(/sig is a clean-label attack/);
+  });
+
+  it('--attack none trains the same recipe on clean data: no attack.json, asr and ra null', async () => {
+    const out = join(dir, 'clean');
+    const a = await tsbd('--backend', 'wasm', 'attack', '--data', 'fashion-mnist-subset', '--arch', 'small-cnn', '--attack', 'none',
+      '--train-size', '200', '--epochs', '1', '--seed', '1', '--out', out, '--json', '--quiet');
+    expect(a.code).toBe(0);
+    const r = JSON.parse(a.stdout) as Record<string, unknown>;
+    expect(Object.keys(r).sort()).toEqual(['acc', 'asr', 'out', 'ra']);
+    expect([r['asr'], r['ra']]).toEqual([null, null]);
+    expect(readdirSync(out).sort()).toEqual(['model.json', 'weights.bin']);
+    const none = await tsbd('attack', '--data', 'fashion-mnist-subset', '--attack', 'none', '--patch-size', '2', '--out', join(dir, 'y'));
+    expect(none.stderr).toMatch(/--patch-size applies to --attack badnets, not none/);
   });
 
   it('show-trigger writes clean | stamped | difference as a PNG; the SIG difference is the sinusoid', async () => {

@@ -24,7 +24,10 @@ describe('tsbd CLI (wasm backend, committed subset)', () => {
     expect(a.stdout.trim().split('\n')).toHaveLength(1);
     expect(readdirSync(attackOut).sort()).toEqual(['attack.json', 'model.json', 'weights.bin']);
     const config = JSON.parse(readFileSync(join(attackOut, 'attack.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toEqual({ name: 'badnets', patchSize: 3, position: 'tl', pattern: 'checker', patternSeed: 0, target: 0, rate: 0.05, seed: 2 });
+    const { psnr, ...rest } = config;
+    expect(rest).toEqual({ name: 'badnets', patchSize: 3, position: 'tl', pattern: 'checker', patternSeed: 0, target: 0, rate: 0.05, seed: 2, mode: 'all-to-one' });
+    // a 3x3 checker puts 5 white pixels on the (almost always black) corner: MSE 5 * 255^2 / 784, PSNR 10 log10(784 / 5)
+    expect(psnr).toBeCloseTo(10 * Math.log10(784 / 5), 2);
 
     const e = await tsbd('--backend', 'wasm', 'eval', '--model', join(attackOut, 'model.json'), '--data', 'fashion-mnist-subset',
       '--attack', join(attackOut, 'attack.json'), '--json');

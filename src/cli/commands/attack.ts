@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select_backend';
 import type { Attack } from '../../attacks/attack';
 import { saveAttack } from '../../attacks/attack_file';
+import { Trojan } from '../../attacks/trojan';
 import { meanPsnr } from '../../attacks/psnr';
 import { subset, type ImageSet } from '../../data/image_set';
 import { saveModel } from '../../io/file_handler';
@@ -50,6 +51,18 @@ export function attackCommand(backend: () => BackendName): Command {
   });
 }
 
+/** Trains the clean reference model (the attack's recipe and seed, `referenceEpochs` epochs) and optimises the patch on it. */
+async function prepareTrojan(attack: Trojan, opts: AttackCommandOptions, clean: ImageSet): Promise<void> {
+  const reference = buildModel(opts.arch, { inputShape: [clean.height, clean.width, clean.channels], numClasses: clean.numClasses, seed: opts.seed });
+  try {
+    await trainClassifier(reference, clean, { epochs: attack.referenceEpochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed });
+    attack.prepare(reference, clean);
+    logLine(opts.quiet, `trojan: patch optimised on a reference model trained ${attack.referenceEpochs} epoch(s) on clean data`);
+  } finally {
+    reference.dispose();
+  }
+}
+
 /** The test images the attack relabels (as `evaluate` measures ASR on), and their PSNR once stamped, in dB. */
 function stampedPsnr(attack: Attack, test: ImageSet): number {
   const keep: number[] = [];
@@ -62,6 +75,7 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
   const { train, test, source } = loadData(opts.data);
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
   const trainSet = seededSample(train, opts.trainSize, opts.seed);
+  if (attack instanceof Trojan) await prepareTrojan(attack, opts, trainSet);
   const poisoned = attack === undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
   logLine(opts.quiet, `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`);
   const model = buildModel(opts.arch, {
