@@ -9,10 +9,9 @@ import { evaluate } from '../../metrics/evaluate';
 import { buildModel, listArchs, type Arch } from '../../models/registry';
 import { trainClassifier } from '../../training/train_classifier';
 import { logLine } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
+import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions, type DataCliOptions } from '../options';
 
-interface AttackCliOptions {
-  data: string;
+interface AttackCliOptions extends DataCliOptions {
   attack: string;
   patchSize: number;
   patchPos: PatchPosition;
@@ -21,6 +20,7 @@ interface AttackCliOptions {
   target: number;
   poisonRate: number;
   arch: Arch;
+  width?: number;
   trainSize?: number;
   epochs: number;
   batchSize: number;
@@ -45,7 +45,9 @@ export function attackCommand(backend: () => BackendName): Command {
   return withOutputOptions(
     new Command('attack')
       .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights and OUT/attack.json')
-      .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files")
+      .requiredOption('--data <spec>', DATA_HELP)
+      .addOption(formatOption())
+      .addOption(imageSizeOption())
       .addOption(new Option('--attack <name>', 'attack').choices(['badnets']).default('badnets'))
       .option('--patch-size <px>', 'BadNets patch side, pixels', parsePositiveInt, 3)
       .option('--patch-pos <pos>', "patch corner (br, bl, tr, tl) or 'ROW,COL' of its top-left pixel", parsePatchPosition, 'br')
@@ -54,6 +56,7 @@ export function attackCommand(backend: () => BackendName): Command {
       .option('--target <class>', 'target class (all-to-one)', parseSeed, 0)
       .option('--poison-rate <fraction>', 'fraction of training images poisoned', parseFraction, 0.1)
       .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
+      .option('--width <n>', 'base number of filters of vgg-s (default 32), preact-resnet18 (default 64) or mobilenet-s (default 16)', parsePositiveInt)
       .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
       .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
       .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
@@ -70,7 +73,7 @@ export function attackCommand(backend: () => BackendName): Command {
 }
 
 async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown>> {
-  const { train, test, source } = loadData(opts.data);
+  const { train, test, source } = loadData(opts);
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
   const attack = createAttack({
     name: opts.attack,
@@ -88,6 +91,7 @@ async function runAttack(opts: AttackCliOptions): Promise<Record<string, unknown
     inputShape: [train.height, train.width, train.channels],
     numClasses: train.numClasses,
     seed: opts.seed,
+    ...(opts.width === undefined ? {} : { width: opts.width }),
   });
   try {
     await trainClassifier(model, poisoned, {
