@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { decodeImage, sniffCodec } from '../../src/data/decode_image';
 import { DataShapeError } from '../../src/errors';
 import { writeJpeg, writePng, writePpm } from '../helpers/image_files';
@@ -17,6 +18,17 @@ describe('decodeImage', () => {
   it('reads a PNG to RGB bytes, row-major', () => {
     writePng(join(dir, 'a.png'), 3, 2, color);
     expect(decodeImage(readFileSync(join(dir, 'a.png')), 'a.png')).toEqual({ width: 3, height: 2, rgb: expected });
+  });
+
+  it('expands a greyscale PNG to R = G = B and drops the alpha of an RGBA one', () => {
+    const grey = new PNG({ width: 2, height: 1 });
+    grey.data = Buffer.from([10, 10, 10, 255, 200, 200, 200, 255]);
+    const g = PNG.sync.write(grey, { colorType: 0 });
+    expect(g[25]).toBe(0); // IHDR colour type 0: greyscale
+    expect(Array.from(decodeImage(g, 'g.png').rgb)).toEqual([10, 10, 10, 200, 200, 200]);
+    const rgba = new PNG({ width: 1, height: 1 });
+    rgba.data = Buffer.from([1, 2, 3, 4]);
+    expect(Array.from(decodeImage(PNG.sync.write(rgba, { colorType: 6 }), 'a.png').rgb)).toEqual([1, 2, 3]);
   });
 
   it('reads a hand-written binary PPM', () => {
