@@ -160,7 +160,7 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
  * SeparableConv2D's pointwise kernel (in*mult weights; its depthwise kernel is not scored), or a unit of a hidden
  * Dense layer (in weights).
  *
- * Porting note: the reference scores every Conv2d except the shortcut convs (found there by module name), and
+ * Porting note: the reference scores every Conv2d except the 1x1 shortcut convs (method.md), and
  * hidden Linear layers only for a conv-free model; `'conv+dense'` is our extension. Before issue 11 every 1x1 Conv2D
  * was skipped by shape, which hid MobileNet's pointwise layers from NWC.
  *

@@ -7,13 +7,15 @@ import { resolveModelArgs, resolveWidth, seedStream, type ModelArgs } from './mo
  * PreAct-ResNet18, the model of the TSBD paper's CIFAR-10, GTSRB and Tiny-ImageNet results, built with the
  * functional API: a 3x3 stem conv (width w, stride 1, no BN), four stages of two pre-activation basic blocks at
  * widths w, 2w, 4w, 8w (strides 1, 2, 2, 2; a 1x1 projection shortcut where the shape changes), global average
- * pooling and Dense(numClasses, softmax). As in the PyTorch PreActResNet18 that BackdoorBench and the TSBD
- * reference train, there is no BatchNorm after the last block and convolutions have no bias.
+ * pooling and Dense(numClasses, softmax). As in BackdoorBench's PreActResNet18 (models/preact_resnet.py, adaptive
+ * average pooling), there is no BatchNorm after the last block, no BatchNorm on the shortcut, and convolutions have
+ * no bias; BackdoorBench's head outputs logits where ours applies softmax.
  *
- * `args.width` is w (default 64, the reference's). With w = 64, 32x32x3 inputs and 10 classes it has the
- * reference's 11,171,146 trainable parameters (plus 6,784 BN moving statistics, which PyTorch keeps as buffers);
- * w = 16 cuts that 16-fold, to train on a CPU. Layers have fixed names: `stem_conv`, `s1b1_conv1`, ...,
- * `s4b2_add`, `pool`, `classifier`; projection shortcuts are `s2b1_shortcut`, `s3b1_shortcut`, `s4b1_shortcut`.
+ * `args.width` is w (default 64, the reference's). With w = 64, 32x32x3 inputs and 10 classes it has 11,171,146
+ * trainable parameters, what PyTorch counts for the reference's structure, plus 6,784 BN moving statistics (buffers
+ * in PyTorch, weights in tfjs); w = 16 cuts that about 16-fold, to train on a CPU. Layers have fixed names:
+ * `stem_conv`, `s1b1_conv1`, ..., `s4b2_add`, `pool`, `classifier`; the projection shortcuts are `s2b1_shortcut`,
+ * `s3b1_shortcut` and `s4b1_shortcut`.
  *
  * @returns a new, uncompiled functional model; the caller owns it and calls `dispose()` when done.
  * @example

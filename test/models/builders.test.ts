@@ -168,11 +168,12 @@ describe('buildModel', () => {
 describe('the zoo at 32x32x3 (hand-counted parameters)', () => {
   const CIFAR = { inputShape: [32, 32, 3] as [number, number, number], numClasses: 10 };
 
-  it('preact-resnet18 at width 64 has the PyTorch PreActResNet18 count, 11,171,146 trainable parameters', () => {
+  it('preact-resnet18 at width 64 has 11,171,146 trainable parameters (2,724w^2 + 133w + 8wC + C)', () => {
     // Per width w (3 input channels, C classes): stem 27w; convs 2,724w^2 (stage 1: 36w^2; stage 2: 18+36+2+72 = 128w^2;
     // stage 3: 72+144+8+288 = 512w^2; stage 4: 288+576+32+1152 = 2,048w^2); BN over 53w channels (4+7+14+28), each
     // with gamma, beta and two moving statistics; Dense 8w*C + C. w = 64: 27*64 + 2,724*4,096 + 2*53*64 + 5,130 =
-    // 11,171,146 trainable (the count PyTorch gives its PreActResNet18 on CIFAR-10) + 2*53*64 = 6,784 moving stats.
+    // 11,171,146 trainable (gamma and beta: what PyTorch counts, its moving statistics being buffers) + 2*53*64 = 6,784
+    // moving statistics.
     const model = buildModel('preact-resnet18', { ...CIFAR, width: 64 });
     try {
       expect(trainableCount(model)).toBe(11171146);
