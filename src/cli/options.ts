@@ -1,5 +1,7 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadFashionMnist } from '../data/fashion_mnist';
+import { DATA_FORMATS, loadDataset, type DataFormat } from '../data/load_dataset';
+import type { ImageSize } from '../data/resize_image';
 import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
 import { ConfigError, IoError } from '../errors';
@@ -29,14 +31,56 @@ export function parseSeed(value: string): number {
   return v;
 }
 
+/** Commander parser for --image-size: 'N' (square) or 'HxW', positive integers (pixels). */
+export function parseImageSize(value: string): ImageSize {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
+  const height = Number(m?.[1]);
+  const width = m?.[2] === undefined ? height : Number(m[2]);
+  if (m === null || !(height >= 1 && width >= 1)) {
+    throw new InvalidArgumentError(`expected N or HxW in pixels (e.g. 32 or 64x48), received '${value}'`);
+  }
+  return { height, width };
+}
+
+/** The data options that `--data` shares: `--format` and `--image-size`. */
+export interface DataCliOptions {
+  data: string;
+  format: DataFormat | 'auto';
+  imageSize?: ImageSize;
+}
+
+/** The --format option: the layout of the --data directory. */
+export function formatOption(): Option {
+  return new Option('--format <format>', 'layout of the --data directory; auto detects it').choices(['auto', ...DATA_FORMATS]).default('auto');
+}
+
+/** The --image-size option: the size images are resized to while loading. */
+export function imageSizeOption(): Option {
+  return new Option('--image-size <size>', 'resize images to N or HxW pixels (gtsrb: default 32; tiny-imagenet, image-folders: default as stored)').argParser(
+    parseImageSize,
+  );
+}
+
+/** What --data accepts, for help texts. */
+export const DATA_HELP =
+  "'fashion-mnist' (full set if installed, else the committed subset), 'fashion-mnist-subset', or a directory: IDX files, " +
+  'CIFAR-10 binary batches, GTSRB, Tiny-ImageNet, or train/<class>/ + test/<class>/ image folders (see --format)';
+
 /**
  * Loads `--data`: 'fashion-mnist' means the full set when installed (or $TSBD_DATA), else the committed subset;
- * 'fashion-mnist-subset' forces the subset; anything else is a directory of IDX files.
+ * 'fashion-mnist-subset' forces the subset; anything else is a directory read by {@link loadDataset} in the
+ * format `--format` names or detects, resized to `--image-size` when given.
  */
-export function loadData(spec: string): { train: ImageSet; test: ImageSet; source: string } {
-  if (spec === 'fashion-mnist') return loadFashionMnist('auto');
-  if (spec === 'fashion-mnist-subset') return loadFashionMnist('subset');
-  return loadFashionMnist(spec);
+export function loadData(opts: DataCliOptions): { train: ImageSet; test: ImageSet; source: string } {
+  const named = opts.data === 'fashion-mnist' ? 'auto' : opts.data === 'fashion-mnist-subset' ? 'subset' : undefined;
+  if (named !== undefined) {
+    if (opts.format !== 'auto' && opts.format !== 'idx') {
+      throw new ConfigError(`--data ${opts.data} is IDX data; --format ${opts.format} does not apply`, { option: 'format' });
+    }
+    if (opts.imageSize !== undefined) throw new ConfigError(`--image-size does not apply to --data ${opts.data}`, { option: 'imageSize' });
+    return loadFashionMnist(named);
+  }
+  return loadDataset(opts.data, { format: opts.format, ...(opts.imageSize === undefined ? {} : { imageSize: opts.imageSize }) });
 }
 
 /** Positions of the first `n` of a seeded shuffle of 0..count-1: the images {@link seededSample} takes. */

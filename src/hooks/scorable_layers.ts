@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../errors';
+import { isProjectionShortcut } from './projection_shortcuts';
 
 /**
  * Which layers NWC scores.
@@ -33,11 +34,12 @@ export interface ScorableKernel {
 /** Options of {@link scorableKernels}. */
 export interface ScorableKernelsOptions {
   /**
-   * Score plain Conv2D layers with a 1x1 kernel too. The reference skips them (they are the ResNet shortcut convs).
-   * The pointwise kernel of a SeparableConv2D is always scored.
+   * Score residual projection shortcuts too (1x1 Conv2Ds on the side branch of a residual Add; see
+   * {@link isProjectionShortcut}). The reference skips them. Other 1x1 Conv2Ds, such as the pointwise layer of a
+   * depthwise-separable block, are always scored.
    * @default false
    */
-  include1x1?: boolean;
+  includeShortcuts?: boolean;
 }
 
 const SELECTIONS: readonly LayerSelection[] = ['auto', 'conv', 'conv+dense'];
@@ -113,8 +115,8 @@ export interface UnscoredKernelLayer {
  * The leaf layers (nested models expanded, in layer order) that hold a kernel weight (a weight whose name ends in
  * 'kernel') but of a kind {@link scorableKernels} cannot score with any selection: Conv1D, Conv2DTranspose, Conv3D,
  * recurrent layers, wrappers such as TimeDistributed, ... NWC ranks no neuron of theirs, so reinitialisation never
- * touches them. Layers skipped on purpose are not listed: the output Dense layers and 1x1 Conv2Ds (scorable, but
- * left out by the rules), and hidden Dense layers that a selection leaves out. Holds no tensors.
+ * touches them. Layers skipped on purpose are not listed: the output Dense layers and projection shortcuts
+ * (scorable, but left out by the rules), and hidden Dense layers that a selection leaves out. Holds no tensors.
  */
 export function unscoredKernelLayers(model: tfl.LayersModel): UnscoredKernelLayer[] {
   return leafLayers(model)
@@ -150,14 +152,17 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
 }
 
 /**
- * Lists the kernels NWC scores, in layer order. Layers with a kernel of another kind (Conv1D, Conv2DTranspose,
+ * Lists the kernels NWC scores, in layer order. A Conv2D is skipped by its role, not its shape: a residual
+ * projection shortcut is left out (unless `includeShortcuts`), while any other 1x1 Conv2D, such as the pointwise
+ * layer of a MobileNet block, is scored. Layers with a kernel of another kind (Conv1D, Conv2DTranspose,
  * Conv3D, ...) are skipped without an error; {@link unscoredKernelLayers} names them. A neuron is one output unit: an output channel of a Conv2D
  * (incoming weights kh*kw*in), one (in, mult) channel of a DepthwiseConv2D (kh*kw weights), an output channel of a
  * SeparableConv2D's pointwise kernel (in*mult weights; its depthwise kernel is not scored), or a unit of a hidden
  * Dense layer (in weights).
  *
- * Porting note: the reference scores every Conv2d except 1x1 shortcut convs, and hidden Linear layers only for a
- * conv-free model; `'conv+dense'` is our extension.
+ * Porting note: the reference scores every Conv2d except the 1x1 shortcut convs (method.md), and
+ * hidden Linear layers only for a conv-free model; `'conv+dense'` is our extension. Before issue 11 every 1x1 Conv2D
+ * was skipped by shape, which hid MobileNet's pointwise layers from NWC.
  *
  * @returns plain records holding the model's LIVE kernel variables (owned by the model).
  * @throws ConfigError for an unknown selection; ModelError when nothing is scorable.
@@ -173,7 +178,7 @@ export function scorableKernels(
       received: selection,
     });
   }
-  const include1x1 = opts.include1x1 ?? false;
+  const includeShortcuts = opts.includeShortcuts ?? false;
   const layers = leafLayers(model);
   const outputs = outputDenseLayers(model);
   const convs: ScorableKernel[] = [];
@@ -186,7 +191,7 @@ export function scorableKernels(
       if (outputs.has(layer)) continue;
       dense.push(k);
     } else {
-      if (k.kind === 'conv2d' && !include1x1 && k.shape[0] === 1 && k.shape[1] === 1) continue;
+      if (k.kind === 'conv2d' && !includeShortcuts && isProjectionShortcut(layer)) continue;
       convs.push(k);
     }
     both.push(k);
@@ -198,7 +203,7 @@ export function scorableKernels(
     const classes = [...new Set(layers.map((l) => l.getClassName()))];
     throw new ModelError(
       `model '${model.name}' has no layer to score with selection '${selection}' ` +
-        `(want Conv2D${include1x1 ? '' : ' larger than 1x1'}, DepthwiseConv2D, SeparableConv2D` +
+        `(want Conv2D${includeShortcuts ? '' : ' other than a projection shortcut'}, DepthwiseConv2D, SeparableConv2D` +
         `${selection === 'conv' ? '' : ' or a hidden Dense'}); its layers are: ${classes.join(', ')}`,
       { model: model.name, selection, layerClasses: classes },
     );

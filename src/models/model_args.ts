@@ -13,6 +13,11 @@ export interface ModelArgs {
    * @default 0
    */
   seed?: number;
+  /**
+   * Base width: the number of filters of the first stage, which later stages double. Only vgg-s, preact-resnet18
+   * and mobilenet-s take it (each names its default); the other builders reject it. An integer >= 1.
+   */
+  width?: number;
 }
 
 /** ModelArgs after validation, with the default filled in. */
@@ -47,6 +52,13 @@ export function resolveModelArgs(arch: string, args: ModelArgs, minSide: number)
   const seed = args.seed ?? 0;
   checkNumber('seed', seed, 0, Number.MAX_SAFE_INTEGER, { integer: true });
   return { inputShape: [h, w, c], numClasses: args.numClasses, seed };
+}
+
+/** The validated `width` of `args`, or `fallback` when it is not given. Throws ConfigError for a bad width. */
+export function resolveWidth(args: ModelArgs, fallback: number): number {
+  const width = args.width ?? fallback;
+  checkNumber('width', width, 1, 4096, { integer: true });
+  return width;
 }
 
 /**

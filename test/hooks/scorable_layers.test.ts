@@ -16,8 +16,8 @@ function mixedModel(): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: h, name: 'mixed' });
 }
 
-const summary = (m: tfl.LayersModel, sel?: LayerSelection, include1x1?: boolean): string[] =>
-  scorableKernels(m, sel, include1x1 === undefined ? {} : { include1x1 }).map(
+const summary = (m: tfl.LayersModel, sel?: LayerSelection, includeShortcuts?: boolean): string[] =>
+  scorableKernels(m, sel, includeShortcuts === undefined ? {} : { includeShortcuts }).map(
     (k) => `${k.layerName}:${k.kind}:[${k.shape.join(',')}]:${k.numNeurons}`,
   );
 
@@ -25,9 +25,10 @@ describe('scorableKernels', () => {
   const model = mixedModel();
   afterAll(() => model.dispose());
 
-  it("'conv' scores convs (not 1x1, not Dense); depthwise neurons = in*mult, separable = pointwise", () => {
+  it("'conv' scores convs (a 1x1 that is no shortcut too, not Dense); depthwise neurons = in*mult, separable = pointwise", () => {
     expect(summary(model, 'conv')).toEqual([
       'c3:conv2d:[3,3,3,4]:4',
+      'c1:conv2d:[1,1,4,4]:4',
       'dw:depthwise:[3,3,4,2]:8',
       'sep:pointwise:[1,1,8,5]:5',
     ]);
@@ -36,24 +37,41 @@ describe('scorableKernels', () => {
   it("'auto' scores the convs and the hidden Dense of a conv model with a flatten-into-Dense head", () => {
     expect(summary(model)).toEqual([
       'c3:conv2d:[3,3,3,4]:4',
+      'c1:conv2d:[1,1,4,4]:4',
       'dw:depthwise:[3,3,4,2]:8',
       'sep:pointwise:[1,1,8,5]:5',
       'hid:dense:[20,6]:6',
     ]);
   });
 
-  it('include1x1 adds the 1x1 Conv2D', () => {
-    expect(summary(model, 'conv', true)).toEqual([
-      'c3:conv2d:[3,3,3,4]:4',
-      'c1:conv2d:[1,1,4,4]:4',
-      'dw:depthwise:[3,3,4,2]:8',
-      'sep:pointwise:[1,1,8,5]:5',
-    ]);
+  it('skips a residual projection shortcut by its role (unless includeShortcuts), not a 1x1 projection added to the block input', () => {
+    // 6x6x2 -> a (3x3, 4) -> [r1 (3x3, 8) -> bn -> r2 (3x3, 8)] + [sc (1x1, 8) -> bn]  = add1      (ResNet projection)
+    //       -> e (1x1, 16) -> dw (3x3) -> p (1x1, 8) -> bn  + add1 = add2   (MobileNetV2 block: p is no shortcut)
+    const input = tfl.input({ shape: [6, 6, 2] });
+    const L = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]): tfl.SymbolicTensor => layer.apply(x) as tfl.SymbolicTensor;
+    const a = L(tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'a' }), input);
+    const r = L(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'r2' }), L(tfl.layers.batchNormalization({ name: 'rbn' }), L(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', name: 'r1' }), a)));
+    const sc = L(tfl.layers.batchNormalization({ name: 'scbn' }), L(tfl.layers.conv2d({ filters: 8, kernelSize: 1, name: 'sc' }), a));
+    const add1 = L(tfl.layers.add({ name: 'add1' }), [r, sc]);
+    const e = L(tfl.layers.conv2d({ filters: 16, kernelSize: 1, name: 'e' }), add1);
+    const dw = L(tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', name: 'dw' }), e);
+    const p = L(tfl.layers.batchNormalization({ name: 'pbn' }), L(tfl.layers.conv2d({ filters: 8, kernelSize: 1, name: 'p' }), dw));
+    const add2 = L(tfl.layers.add({ name: 'add2' }), [p, add1]);
+    const out = L(tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out' }), L(tfl.layers.globalAveragePooling2d({}), add2));
+    const m = tfl.model({ inputs: input, outputs: out, name: 'residual' });
+    try {
+      const names = (inc?: boolean): string[] => summary(m, 'conv', inc).map((x) => x.split(':')[0] as string);
+      expect(names()).toEqual(['a', 'r1', 'r2', 'e', 'dw', 'p']);
+      expect(names(true)).toEqual(['a', 'r1', 'sc', 'r2', 'e', 'dw', 'p']); // model.layers order
+    } finally {
+      m.dispose();
+    }
   });
 
   it("'conv+dense' adds the hidden Dense but never the output Dense (behind an Activation layer)", () => {
     expect(summary(model, 'conv+dense')).toEqual([
       'c3:conv2d:[3,3,3,4]:4',
+      'c1:conv2d:[1,1,4,4]:4',
       'dw:depthwise:[3,3,4,2]:8',
       'sep:pointwise:[1,1,8,5]:5',
       'hid:dense:[20,6]:6',

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../../src/errors';
-import { buildModel, listArchs, preactResnetS, smallCnn, tfjsExamplesCnn } from '../../src/models';
+import { buildModel, hasWidth, listArchs, preactResnetS, smallCnn, tfjsExamplesCnn, type Arch } from '../../src/models';
 import { expectNoLeak } from '../helpers/leak';
 
 const MNIST = { inputShape: [28, 28, 1] as [number, number, number], numClasses: 10 };
@@ -97,13 +97,16 @@ describe('tfjsExamplesCnn', () => {
   });
 });
 
+/** Small widths for the archs that take one, so that every build here is quick. */
+const tiny = (arch: Arch): { width?: number } => (hasWidth(arch) ? { width: 4 } : {});
+
 describe('buildModel', () => {
-  it('lists the three architectures', () => {
-    expect(listArchs()).toEqual(['preact-resnet-s', 'small-cnn', 'tfjs-examples-cnn']);
+  it('lists the six architectures', () => {
+    expect(listArchs()).toEqual(['preact-resnet-s', 'small-cnn', 'tfjs-examples-cnn', 'vgg-s', 'preact-resnet18', 'mobilenet-s']);
   });
 
   it.each(listArchs())('%s maps a batch to softmax rows of numClasses that sum to 1, without leaking', async (arch) => {
-    const model = buildModel(arch, { inputShape: [16, 16, 1], numClasses: 3, seed: 1 });
+    const model = buildModel(arch, { inputShape: [16, 16, 1], numClasses: 3, seed: 1, ...tiny(arch) });
     try {
       const x = tf.tidy(() => tf.reshape(tf.linspace(0, 1, 2 * 16 * 16), [2, 16, 16, 1]));
       const y = model.predict(x) as tf.Tensor;
@@ -125,7 +128,7 @@ describe('buildModel', () => {
   });
 
   it.each(listArchs())('%s: the same seed gives identical weights, another seed different kernels', (arch) => {
-    const args = { inputShape: [16, 16, 1] as [number, number, number], numClasses: 3 };
+    const args = { inputShape: [16, 16, 1] as [number, number, number], numClasses: 3, ...tiny(arch) };
     const a = buildModel(arch, { ...args, seed: 7 });
     const b = buildModel(arch, { ...args, seed: 7 });
     const c = buildModel(arch, { ...args, seed: 8 });
@@ -148,7 +151,7 @@ describe('buildModel', () => {
 
   it('rejects an unknown arch, listing the known ones', () => {
     expect(() => buildModel('resnet50' as never, MNIST)).toThrow(ConfigError);
-    expect(() => buildModel('resnet50' as never, MNIST)).toThrow(/preact-resnet-s, small-cnn, tfjs-examples-cnn; received "resnet50"/);
+    expect(() => buildModel('resnet50' as never, MNIST)).toThrow(/preact-resnet-s, small-cnn, tfjs-examples-cnn, vgg-s, preact-resnet18, mobilenet-s; received "resnet50"/);
   });
 
   it('rejects bad args with expected vs received', () => {
@@ -156,5 +159,75 @@ describe('buildModel', () => {
     expect(() => buildModel('small-cnn', { ...MNIST, numClasses: 1 })).toThrow(/numClasses must be an integer in \[2, .*received 1/);
     expect(() => buildModel('small-cnn', { ...MNIST, seed: 1.5 })).toThrow(ConfigError);
     expect(() => buildModel('tfjs-examples-cnn', { inputShape: [12, 12, 1], numClasses: 10 })).toThrow(/>= 16; received \[12, 12, 1\]/);
+    expect(() => buildModel('small-cnn', { ...MNIST, width: 8 })).toThrow(/small-cnn has a fixed width; a width applies to vgg-s, preact-resnet18, mobilenet-s/);
+    expect(() => buildModel('vgg-s', { ...MNIST, width: 0 })).toThrow(/width must be an integer in \[1, 4096\]/);
+    expect(() => buildModel('vgg-s', { inputShape: [7, 7, 3], numClasses: 10 })).toThrow(/>= 8; received \[7, 7, 3\]/);
+  });
+});
+
+describe('the zoo at 32x32x3 (hand-counted parameters)', () => {
+  const CIFAR = { inputShape: [32, 32, 3] as [number, number, number], numClasses: 10 };
+
+  it('preact-resnet18 at width 64 has 11,171,146 trainable parameters (2,724w^2 + 133w + 8wC + C)', () => {
+    // Per width w (3 input channels, C classes): stem 27w; convs 2,724w^2 (stage 1: 36w^2; stage 2: 18+36+2+72 = 128w^2;
+    // stage 3: 72+144+8+288 = 512w^2; stage 4: 288+576+32+1152 = 2,048w^2); BN over 53w channels (4+7+14+28), each
+    // with gamma, beta and two moving statistics; Dense 8w*C + C. w = 64: 27*64 + 2,724*4,096 + 2*53*64 + 5,130 =
+    // 11,171,146 trainable (gamma and beta: what PyTorch counts, its moving statistics being buffers) + 2*53*64 = 6,784
+    // moving statistics.
+    const model = buildModel('preact-resnet18', { ...CIFAR, width: 64 });
+    try {
+      expect(trainableCount(model)).toBe(11171146);
+      expect(model.countParams()).toBe(11177930);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('preact-resnet18: projection shortcuts where a stage starts (not the first), the map halves per stage', () => {
+    const model = buildModel('preact-resnet18', { ...CIFAR, width: 4 });
+    try {
+      // w = 4: 27*4 + 2,724*16 + 4*53*4 + (32*10 + 10) = 108 + 43,584 + 848 + 330
+      expect(model.countParams()).toBe(44870);
+      const names = model.layers.map((l) => l.name);
+      expect(names.filter((n) => n.endsWith('_shortcut'))).toEqual(['s2b1_shortcut', 's3b1_shortcut', 's4b1_shortcut']);
+      expect(['s1b2_add', 's2b2_add', 's3b2_add', 's4b2_add'].map((n) => model.getLayer(n).outputShape)).toEqual([
+        [null, 32, 32, 4],
+        [null, 16, 16, 8],
+        [null, 8, 8, 16],
+        [null, 4, 4, 32],
+      ]);
+      expect(names).not.toContain('final_bn'); // as the reference: no BN after the last block
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('vgg-s at width 32 has 815,466 parameters', () => {
+    // stage 1: 3x3x3x32 864 + BN 128 + 3x3x32x32 9,216 + BN 128 = 10,336
+    // stage 2: 3x3x32x64 18,432 + 256 + 3x3x64x64 36,864 + 256 = 55,808
+    // stage 3: 3x3x64x128 73,728 + 512 + 3x3x128x128 147,456 + 512 = 222,208
+    // flatten 4x4x128 = 2,048 -> hidden 2,048x256 + 256 = 524,544 -> classifier 256x10 + 10 = 2,570
+    const model = buildModel('vgg-s', CIFAR);
+    try {
+      expect(model.countParams()).toBe(815466);
+      expect(model.getLayer('s3_pool').outputShape).toEqual([null, 4, 4, 128]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('mobilenet-s at width 16 has 38,634 parameters in depthwise + pointwise pairs', () => {
+    // stem 3x3x3x16 432 + BN 64 = 496
+    // b1: dw 3x3x16 144 + BN 64 + pw 16x32 512 + BN 128 = 848;   b2: dw 288 + 128 + pw 32x64 2,048 + 256 = 2,720
+    // b3: dw 576 + 256 + pw 64x64 4,096 + 256 = 5,184;   b4: dw 576 + 256 + pw 64x128 8,192 + 512 = 9,536
+    // b5: dw 1,152 + 512 + pw 128x128 16,384 + 512 = 18,560;   classifier 128x10 + 10 = 1,290
+    const model = buildModel('mobilenet-s', CIFAR);
+    try {
+      expect(model.countParams()).toBe(38634);
+      expect(model.getLayer('b1_dw').getClassName()).toBe('DepthwiseConv2D');
+      expect(model.getLayer('b5_pw').outputShape).toEqual([null, 8, 8, 128]);
+    } finally {
+      model.dispose();
+    }
   });
 });

@@ -11,11 +11,11 @@ import { buildModel, listArchs, type Arch } from '../../models/registry';
 import { trainClassifier } from '../../training/train_classifier';
 import { attackFromOptions, withAttackOptions, type AttackCliOptions } from '../attack_options';
 import { logLine } from '../progress';
-import { checkOutDir, loadData, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions } from '../options';
+import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions, type DataCliOptions } from '../options';
 
-interface AttackCommandOptions extends AttackCliOptions {
-  data: string;
+interface AttackCommandOptions extends AttackCliOptions, DataCliOptions {
   arch: Arch;
+  width?: number;
   trainSize?: number;
   epochs: number;
   batchSize: number;
@@ -31,11 +31,14 @@ interface AttackCommandOptions extends AttackCliOptions {
 export function attackCommand(backend: () => BackendName): Command {
   const cmd = new Command('attack')
     .description('train a model on data poisoned by an attack; writes OUT/model.json, its weights, OUT/attack.json and the attack\'s assets (`tsbd attacks` lists attacks and options)')
-    .requiredOption('--data <spec>', "'fashion-mnist' (full set if installed, else the committed subset) or a directory of IDX files");
+    .requiredOption('--data <spec>', DATA_HELP)
+    .addOption(formatOption())
+    .addOption(imageSizeOption());
   withAttackOptions(cmd, true);
   return withOutputOptions(
     cmd
       .addOption(new Option('--arch <arch>', 'model family').choices(listArchs()).default('preact-resnet-s'))
+      .option('--width <n>', 'base number of filters of vgg-s (default 32), preact-resnet18 (default 64) or mobilenet-s (default 16)', parsePositiveInt)
       .option('--train-size <n>', 'train on the first N images of a seeded shuffle of the training split', parsePositiveInt)
       .option('--epochs <n>', 'training epochs', parsePositiveInt, 5)
       .option('--batch-size <n>', 'images per step', parsePositiveInt, 64)
@@ -72,7 +75,7 @@ function stampedPsnr(attack: Attack, test: ImageSet): number {
 }
 
 async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined): Promise<Record<string, unknown>> {
-  const { train, test, source } = loadData(opts.data);
+  const { train, test, source } = loadData(opts);
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
   const trainSet = seededSample(train, opts.trainSize, opts.seed);
   if (attack instanceof Trojan) await prepareTrojan(attack, opts, trainSet);
@@ -82,6 +85,7 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
     inputShape: [train.height, train.width, train.channels],
     numClasses: train.numClasses,
     seed: opts.seed,
+    ...(opts.width === undefined ? {} : { width: opts.width }),
   });
   try {
     await trainClassifier(model, poisoned.set, {

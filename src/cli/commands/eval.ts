@@ -7,11 +7,10 @@ import { ConfigError } from '../../errors';
 import { loadModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
 import { retuneAttack } from '../../metrics/retune_attack';
-import { loadData, parseFraction, parseSeed, printResult, seededIndices, seededSample } from '../options';
+import { DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parseSeed, printResult, seededIndices, seededSample, type DataCliOptions } from '../options';
 
-interface EvalCliOptions {
+interface EvalCliOptions extends DataCliOptions {
   model: string;
-  data: string;
   attack?: string;
   retune?: number;
   cleanFraction?: number;
@@ -43,7 +42,9 @@ export function evalCommand(backend: () => BackendName): Command {
   return new Command('eval')
     .description('measure ACC, and ASR/RA when an attack.json is given, on the test split; with --retune K, also after the retuning attack')
     .requiredOption('--model <path>', 'model.json (or its directory)')
-    .requiredOption('--data <spec>', "'fashion-mnist' or a directory of IDX files")
+    .requiredOption('--data <spec>', DATA_HELP)
+    .addOption(formatOption())
+    .addOption(imageSizeOption())
     .option('--attack <attack.json>', 'the attack written by `tsbd attack` (its saved trigger assets are read from beside it and checked by SHA-256)')
     .option(
       '--retune <k>',
@@ -65,7 +66,7 @@ export function evalCommand(backend: () => BackendName): Command {
       }
       await selectBackend(backend());
       const attack = opts.attack === undefined ? undefined : loadAttack(opts.attack);
-      const { train, test } = loadData(opts.data);
+      const { train, test } = loadData(opts);
       const model = await loadModel(opts.model);
       try {
         let retune: { k: number; acc: number; asr: number } | undefined;

@@ -7,11 +7,10 @@ import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
-import { checkOutDir, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions } from '../options';
+import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions, type DataCliOptions } from '../options';
 
-interface PurifyCliOptions {
+interface PurifyCliOptions extends DataCliOptions {
   model: string;
-  data: string;
   cleanFraction: number;
   skipFirst: number;
   n: number | 'auto';
@@ -72,9 +71,11 @@ export function purifyCommand(backend: () => BackendName): Command {
       .requiredOption('--model <path>', 'model.json (or its directory) to purify')
       .requiredOption(
         '--data <spec>',
-        "'fashion-mnist' or a directory of IDX files. The defender's clean set is drawn, by a seeded shuffle (--seed), from " +
+        `${DATA_HELP}. The defender's clean set is drawn, by a seeded shuffle (--seed), from ` +
           'its training split: the split the attacker trained on (attack --data), in its clean, unstamped form',
       )
+      .addOption(formatOption())
+      .addOption(imageSizeOption())
       .option(
         '--clean-fraction <f>',
         "share of the training split the defender holds: the first round(f * count) images of a seeded shuffle (--seed) of " +
@@ -117,7 +118,7 @@ export function purifyCommand(backend: () => BackendName): Command {
       checkOutDir(opts.out, opts.force);
       const used = await selectBackend(backend());
       logLine(opts.quiet, `backend ${used}`);
-      const { train, source } = loadData(opts.data);
+      const { train, source } = loadData(opts);
       const cleanCount = Math.round(opts.cleanFraction * train.count);
       const clean = opts.skipFirst > 0 ? seededSlice(train, opts.skipFirst, cleanCount, opts.seed) : seededSample(train, cleanCount, opts.seed);
       logLine(opts.quiet, `data ${source}: clean set of ${clean.count} training images${opts.skipFirst > 0 ? ` after the first ${opts.skipFirst} of the shuffle` : ''}`);

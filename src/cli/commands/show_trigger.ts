@@ -6,10 +6,10 @@ import { selectBackend, type BackendName } from '../../backend/select_backend';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { ConfigError } from '../../errors';
 import { attackFromOptions, withAttackOptions, type AttackCliOptions } from '../attack_options';
-import { loadData, parsePositiveInt, parseSeed } from '../options';
+import { DATA_HELP, formatOption, imageSizeOption, loadData, parsePositiveInt, parseSeed, type DataCliOptions } from '../options';
 import { encodePng, triggerPanels } from '../trigger_image';
 
-interface ShowTriggerOptions extends AttackCliOptions {
+interface ShowTriggerOptions extends AttackCliOptions, DataCliOptions {
   from?: string;
   data: string;
   index: number;
@@ -26,7 +26,9 @@ export function showTriggerCommand(backend: () => BackendName): Command {
   withAttackOptions(cmd, false);
   return cmd
     .option('--from <attack.json>', 'draw the attack saved by `tsbd attack` (with its assets) instead of --attack and its options')
-    .option('--data <spec>', "'fashion-mnist', 'fashion-mnist-subset' or a directory of IDX files", 'fashion-mnist-subset')
+    .option('--data <spec>', DATA_HELP, 'fashion-mnist-subset')
+    .addOption(formatOption())
+    .addOption(imageSizeOption())
     .option('--index <i>', 'test image to draw', parseSeed, 0)
     .option('--scale <k>', 'output pixels per image pixel, per side', parsePositiveInt, 4)
     .option('--seed <s>', 'seed of the attack', parseSeed, 0)
@@ -34,7 +36,7 @@ export function showTriggerCommand(backend: () => BackendName): Command {
     .action(async (opts: ShowTriggerOptions) => {
       const attack = opts.from === undefined ? attackFromOptions(opts, opts.seed) : loadAttack(opts.from);
       if (attack === undefined) throw new ConfigError('show-trigger needs an attack', { option: 'attack' });
-      const { test } = loadData(opts.data);
+      const { test } = loadData(opts);
       await selectBackend(backend());
       const png = encodePng(triggerPanels(test, attack.applyTrigger(test), opts.index, opts.scale));
       mkdirSync(dirname(opts.out), { recursive: true });
