@@ -1,6 +1,11 @@
 import { ConfigError } from '../errors';
 import type { Defense } from './defense';
+import { clp } from './clp';
+import { fp } from './fine_pruning';
 import { ft } from './ft';
+import { ftSam } from './ft_sam';
+import { nad } from './nad';
+import { nwcFp } from './nwc_fine_pruning';
 import { tsbd } from './tsbd_defense';
 import { tsbdActivenessFt, tsbdRandomControl, tsbdReinitFt } from './tsbd_ablations';
 
@@ -32,4 +37,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);

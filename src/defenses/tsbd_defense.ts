@@ -24,7 +24,7 @@ function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, 
   return {
     ...(has('n') ? { fraction: o.fractionOrAuto('n') } : {}),
     ...(has('m') ? { weightFraction: o.number('m') } : {}),
-    relativeNwc: o.boolean('relative-nwc'),
+    ...(has('relative-nwc') ? { relativeNwc: o.boolean('relative-nwc') } : {}),
     augment: o.boolean('augment') ? {} : false,
     seed: context?.seed ?? 0,
     ...(context?.range === undefined ? {} : { range: context.range }),
