@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { BackendName } from '../backend/select_backend';
 import { TsbdError } from '../errors';
 import { attackCommand } from './commands/attack';
+import { defensesCommand } from './commands/defenses';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { purifyCommand } from './commands/purify';
@@ -22,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
-  for (const cmd of [demoCommand(backend), attackCommand(backend), purifyCommand(backend), evalCommand(backend)]) {
+  for (const cmd of [demoCommand(backend), attackCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   try {
