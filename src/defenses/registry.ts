@@ -3,6 +3,7 @@ import type { Defense } from './defense';
 import { clp } from './clp';
 import { fp } from './fine_pruning';
 import { ft } from './ft';
+import { fst } from './fst';
 import { ftSam } from './ft_sam';
 import { nad } from './nad';
 import { nwcFp } from './nwc_fine_pruning';
@@ -37,4 +38,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
