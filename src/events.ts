@@ -1,7 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
 
-/** The phases of a TSBD purification, in the order they run. */
-export type Phase = 'unlearn' | 'select' | 'reinit' | 'finetune' | 'extrapolate';
+/**
+ * The phases of a purification: TSBD's, in the order they run ('unlearn' .. 'extrapolate'), then those of the other
+ * defenses (src/defenses/registry.ts): 'score' (rank neurons), 'prune', 'teacher' (NAD's fine-tuned teacher),
+ * 'distill' (NAD's student training).
+ */
+export type Phase = 'unlearn' | 'select' | 'reinit' | 'finetune' | 'extrapolate' | 'score' | 'prune' | 'teacher' | 'distill';
 
 /**
  * Events emitted by {@link purify}. Payloads are plain numbers and strings, never tensors, so a listener can keep

@@ -4,6 +4,7 @@ import type { BackendName } from '../backend/select_backend';
 import { TsbdError } from '../errors';
 import { attackCommand } from './commands/attack';
 import { attacksCommand } from './commands/attacks';
+import { defensesCommand } from './commands/defenses';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { purifyCommand } from './commands/purify';
@@ -24,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
-  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend)]) {
+  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   try {

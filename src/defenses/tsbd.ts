@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyReinit, NwcReinit, reinitMask } from '../callbacks/nwc_reinit';
+import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
 import type { Phase } from '../events';
@@ -78,6 +78,22 @@ export async function purify(
   clean: ImageSet,
   options: PurifyOptions = {},
 ): Promise<PurifyResult> {
+  return purifyWith(model, clean, options, {});
+}
+
+/** Internal variations of {@link purify} for the ablations of src/defenses/tsbd_ablations.ts (not public API). */
+export interface PurifyVariation {
+  /** Replaces the zero re-initialisation mask built from the NWC ranking (e.g. by random weights, same count). */
+  remask?: (mask: ReinitMask, scores: NwcScores) => ReinitMask;
+}
+
+/** {@link purify} with an optional variation; with none, exactly purify. */
+export async function purifyWith(
+  model: tfl.LayersModel,
+  clean: ImageSet,
+  options: PurifyOptions,
+  variation: PurifyVariation,
+): Promise<PurifyResult> {
   const t0 = performance.now();
   const { numClasses } = checkCleanSetFits(model, clean);
   checkFiniteWeights(model);
@@ -114,7 +130,8 @@ export async function purify(
   const purified = cloneModel(model);
   try {
     const mask = await timed('reinit', 'reinit', async () => {
-      const m = reinitMask(scores, fraction, o.weightFraction);
+      const nwcMask = reinitMask(scores, fraction, o.weightFraction);
+      const m = variation.remask === undefined ? nwcMask : variation.remask(nwcMask, scores);
       applyReinit(purified, m);
       return m;
     });

@@ -7,6 +7,7 @@ import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
+import { registryOptions, runRegisteredDefense } from './purify_defense';
 import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions, type DataCliOptions } from '../options';
 
 interface PurifyCliOptions extends DataCliOptions {
@@ -29,6 +30,8 @@ interface PurifyCliOptions extends DataCliOptions {
   force: boolean;
   json: boolean;
   quiet: boolean;
+  defense: string;
+  option: string[];
 }
 
 function parseN(value: string): number | 'auto' {
@@ -112,10 +115,21 @@ export function purifyCommand(backend: () => BackendName): Command {
         1,
       )
       .option('--extrapolate-epochs <n>', 'stage 3 recovery epochs (activeness-aware fine-tuning)', parsePositiveInt, 10)
-      .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0),
+      .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
+      .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
+      .option(
+        '--option <name=value>',
+        "an option of the chosen defense (repeatable; see 'tsbd defenses'); the TSBD flags above also reach a defense that has the option of that name",
+        (value: string, previous: string[]) => [...previous, value],
+        [] as string[],
+      ),
   )
-    .action(async (opts: PurifyCliOptions) => {
+    .action(async (opts: PurifyCliOptions, cmd: Command) => {
       checkOutDir(opts.out, opts.force);
+      if (opts.defense !== 'tsbd' || opts.option.length > 0) {
+        await runRegisteredDefense(opts, registryOptions(opts, cmd), backend());
+        return;
+      }
       const used = await selectBackend(backend());
       logLine(opts.quiet, `backend ${used}`);
       const { train, source } = loadData(opts);

@@ -1,0 +1,94 @@
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec, ReportValue } from './defense';
+import type { ResolvedOptions } from './defense_options';
+import { runDefense } from './defense_run';
+import { purifyWith, type PurifyReport, type PurifyVariation } from './tsbd';
+import type { PurifyOptions } from './tsbd_options';
+
+/** TSBD's options as the registry offers them; defaults are purify's (src/defenses/tsbd_options.ts). */
+export const TSBD_OPTIONS: readonly OptionSpec[] = [
+  { name: 'n', type: 'fraction-or-auto', default: 'auto', doc: "re-initialisation fraction of the NWC-ranked neurons, or 'auto' (chosen from the clean set against an n = 0 control)" },
+  { name: 'm', type: 'number', default: 0.7, min: 0, max: 1, doc: "fraction of the selected neurons' pooled weights zeroed (paper: 0.7)" },
+  { name: 'epochs', type: 'integer', default: 20, min: 1, doc: 'activeness-aware fine-tuning epochs (reference: 20)' },
+  { name: 'alpha', type: 'number', default: 0.7, min: 0, max: 1, doc: 'weight of the perturbed gradient (paper: 0.7; 0 = plain fine-tuning)' },
+  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 1e-12, doc: 'SGD learning rate of the clean unlearning' },
+  { name: 'relative-nwc', type: 'boolean', default: false, doc: 'rank by weight change relative to the weight norm (experimental)' },
+  { name: 'extrapolate', type: 'number', default: 1, min: 0, doc: 'stage 3: move away from the suspect model by this factor, then recover; 0 = off' },
+  { name: 'extrapolate-epochs', type: 'integer', default: 10, min: 1, doc: 'stage 3 recovery epochs' },
+  { name: 'augment', type: 'boolean', default: false, doc: 'train-time augmentation (random crop + flip) in every stage' },
+];
+
+/** purify's options from registry options; `fixed` overrides what a variant pins. */
+function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, fixed: PurifyOptions): PurifyOptions {
+  const has = (name: string): boolean => name in o.values;
+  return {
+    ...(has('n') ? { fraction: o.fractionOrAuto('n') } : {}),
+    ...(has('m') ? { weightFraction: o.number('m') } : {}),
+    ...(has('relative-nwc') ? { relativeNwc: o.boolean('relative-nwc') } : {}),
+    augment: o.boolean('augment') ? {} : false,
+    seed: context?.seed ?? 0,
+    ...(context?.range === undefined ? {} : { range: context.range }),
+    ...(context?.events === undefined ? {} : { events: context.events }),
+    unlearn: { lr: o.number('unlearn-lr') },
+    finetune: { epochs: o.number('epochs'), ...(has('alpha') ? { alpha: o.number('alpha') } : {}) },
+    extrapolate: { factor: o.number('extrapolate'), epochs: o.number('extrapolate-epochs') },
+    ...fixed,
+    ...(fixed.finetune === undefined ? {} : { finetune: { epochs: o.number('epochs'), ...fixed.finetune } }),
+  };
+}
+
+/** The report's `chose` part for a purify run: everything purify decided, as JSON. */
+function choseOf(r: PurifyReport): { [key: string]: ReportValue } {
+  return {
+    fraction: r.fraction,
+    fractionSource: r.fractionSource,
+    probes: r.probes.map((p) => ({ ...p })) as unknown as ReportValue,
+    controlAccs: r.controlAccs,
+    baseAccs: r.baseAccs,
+    totalNeurons: r.totalNeurons,
+    neurons: r.neurons,
+    weights: r.weights,
+    unscoredLayers: r.unscoredLayers.map((l) => ({ ...l })),
+    recalibratedBatchNorm: r.recalibratedBatchNorm,
+    unlearn: { ...r.unlearn },
+    cleanAcc: { ...r.cleanAcc, finetuneEpochs: r.cleanAcc.finetuneEpochs },
+    extrapolation: r.extrapolation === null ? null : ({ ...r.extrapolation } as unknown as ReportValue),
+  };
+}
+
+/**
+ * A registry entry that runs TSBD's purify with `fixed` options pinned and an optional variation (the ablations).
+ * The report's seconds are purify's own per-phase wall seconds.
+ */
+export function tsbdVariant(
+  name: string,
+  summary: string,
+  specs: readonly OptionSpec[],
+  fixed: PurifyOptions,
+  variation: (seed: number) => PurifyVariation = () => ({}),
+): Defense {
+  return {
+    name,
+    summary,
+    options: specs,
+    run: (model: tfl.LayersModel, clean: CleanSet, options?: DefenseOptions, context?: DefenseContext): Promise<DefenseResult> =>
+      runDefense(name, specs, model, clean, options, context, async (run) => {
+        const { model: out, report } = await purifyWith(model, clean, purifyOptions(run.options, context, fixed), variation(run.seed));
+        const { total: _total, ...phases } = report.seconds;
+        return { model: out, chose: choseOf(report), seconds: phases };
+      }),
+  };
+}
+
+/**
+ * TSBD (Lin et al., NeurIPS 2024, arXiv 2405.20291) as the package's `purify` runs it: clean unlearning and NWC
+ * ranking, zero re-initialisation of the top-n neurons' most-moved weights (n chosen from the clean set by default,
+ * or fixed with the `n` option), activeness-aware fine-tuning, and this package's stage 3 (see purify). Defaults
+ * are purify's, unchanged.
+ */
+export const tsbd: Defense = tsbdVariant(
+  'tsbd',
+  "TSBD: NWC re-initialisation + activeness-aware fine-tuning (+ stage 3), n 'auto' or fixed",
+  TSBD_OPTIONS,
+  {},
+);
