@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
 import type { BackendName } from '../backend/select_backend';
 import { TsbdError } from '../errors';
@@ -37,10 +36,4 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`tsbd: failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 1;
   }
-}
-
-if (require.main === module) {
-  void main(process.argv).then((code) => {
-    process.exitCode = code;
-  });
 }
