@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user gets it: `npm pack` (its prepack builds dist/), then install the tarball into a fresh app
 # beside tfjs, and check there that require and import work, that the types resolve under moduleResolution node16
-# and bundler, that a tiny purify runs, and that `tsbd --version` prints the version. Offline-friendly: tfjs comes
+# and bundler, that a tiny purify runs in Node and, bundled by esbuild, in headless Chromium on WebGL (Debian's
+# chromium, or $CHROMIUM), and that `tsbd --version` prints the version. Offline-friendly: tfjs comes
 # from npm's cache that `npm ci` filled (--prefer-offline). Run from the repository root: bash scripts/pack_install.sh
 set -euo pipefail
 root=$(pwd)
@@ -20,9 +21,9 @@ echo "pack-install: $(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) Ki
 
 cd "$app"
 echo '{ "name": "tsbd-app", "private": true, "type": "commonjs" }' > package.json
-echo "pack-install: npm install the tarball + @tensorflow/tfjs-{core,layers,backend-cpu}@$tfjs"
+echo "pack-install: npm install the tarball + @tensorflow/tfjs-{core,layers,backend-cpu,backend-webgl}@$tfjs"
 npm install --prefer-offline --no-audit --no-fund --silent "$tarball" \
-  "@tensorflow/tfjs-core@$tfjs" "@tensorflow/tfjs-layers@$tfjs" "@tensorflow/tfjs-backend-cpu@$tfjs"
+  "@tensorflow/tfjs-core@$tfjs" "@tensorflow/tfjs-layers@$tfjs" "@tensorflow/tfjs-backend-cpu@$tfjs" "@tensorflow/tfjs-backend-webgl@$tfjs"
 
 echo "pack-install: require (CommonJS)"
 cat > cjs.js <<'JS'
@@ -38,44 +39,93 @@ console.log('require: ok');
 JS
 node cjs.js
 
-echo "pack-install: import (ESM) and a tiny purify on the cpu backend"
-cat > esm.mjs <<'JS'
-import assert from 'node:assert/strict';
+# The tiny purify, shared by Node and the browser: 6x6 images, 2 classes (class 1 bright on the left half, class 0
+# on the right), a conv net, n = 0.25 of its 4 filters. Returns plain numbers to check.
+cat > tiny.mjs <<'JS'
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { purify, TsbdEmitter } from 'tfjs-tsbd';
-import { writeFileAtomic } from 'tfjs-tsbd/node';
 
-await tf.setBackend('cpu');
-assert.equal(typeof writeFileAtomic, 'function');
-// 6x6 images, 2 classes: class 1 bright on the left half, class 0 on the right.
-const count = 32;
-const images = new Uint8Array(count * 36);
-const labels = new Uint8Array(count);
-for (let i = 0; i < count; i++) {
-  labels[i] = i % 2;
-  for (let p = 0; p < 36; p++) images[i * 36 + p] = (labels[i] === 1) === (p % 6 < 3) ? 200 : 40;
+export async function tinyPurify() {
+  const count = 32;
+  const images = new Uint8Array(count * 36);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % 2;
+    for (let p = 0; p < 36; p++) images[i * 36 + p] = (labels[i] === 1) === (p % 6 < 3) ? 200 : 40;
+  }
+  const clean = { images, labels, count, height: 6, width: 6, channels: 1, numClasses: 2 };
+  const model = tfl.sequential();
+  model.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu' }));
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+  let epochs = 0;
+  const events = new TsbdEmitter().on('epochEnd', () => epochs++);
+  const { model: purified, report } = await purify(model, clean, {
+    fraction: 0.25, unlearn: { maxEpochs: 2, batchSize: 16 }, finetune: { epochs: 2, batchSize: 16 }, extrapolate: { epochs: 1 }, events,
+  });
+  const sum = tf.tidy(() => tf.sum(purified.predict(tf.zeros([1, 6, 6, 1]))).dataSync()[0]);
+  return { backend: tf.getBackend(), fraction: report.fraction, neurons: report.neurons, totalNeurons: report.totalNeurons, epochs, sum };
 }
-const clean = { images, labels, count, height: 6, width: 6, channels: 1, numClasses: 2 };
-const model = tfl.sequential();
-model.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu' }));
-model.add(tfl.layers.flatten());
-model.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
-let epochs = 0;
-const events = new TsbdEmitter().on('epochEnd', () => epochs++);
-const { model: purified, report } = await purify(model, clean, {
-  fraction: 0.25, unlearn: { maxEpochs: 2, batchSize: 16 }, finetune: { epochs: 2, batchSize: 16 }, extrapolate: { epochs: 1 }, events,
-});
-assert.equal(report.fraction, 0.25);
-assert.ok(report.neurons > 0, 'no neuron re-initialised');
-assert.ok(epochs >= 2, `only ${epochs} epochEnd events`);
-const p = purified.predict(tf.zeros([1, 6, 6, 1]));
-assert.deepEqual(p.shape, [1, 2]);
-assert.ok(Math.abs(tf.sum(p).dataSync()[0] - 1) < 1e-5);
-console.log(`import + purify: ok (n = ${report.fraction}, ${report.neurons} neurons zeroed, ${epochs} epochs)`);
+
+/** What every run must show: n = 0.25 of the 4 conv filters is floor(1) neuron, epochs ran, outputs are softmax. */
+export function checkTiny(r) {
+  const bad = [];
+  if (r.fraction !== 0.25 || r.totalNeurons !== 4 || r.neurons !== 1) bad.push(`n ${r.fraction}: ${r.neurons} of ${r.totalNeurons} neurons, expected 1 of 4`);
+  if (r.epochs < 4) bad.push(`only ${r.epochs} epochEnd events`);
+  if (!(Math.abs(r.sum - 1) < 1e-4)) bad.push(`softmax outputs sum to ${r.sum}`);
+  if (bad.length > 0) throw new Error(`tiny purify on ${r.backend}: ${bad.join('; ')}`);
+}
+JS
+
+echo "pack-install: import (ESM) and a tiny purify on the cpu backend"
+cat > esm.mjs <<'JS'
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { writeFileAtomic } from 'tfjs-tsbd/node';
+import { checkTiny, tinyPurify } from './tiny.mjs';
+
+if (typeof writeFileAtomic !== 'function') throw new Error('tfjs-tsbd/node has no writeFileAtomic');
+await tf.setBackend('cpu');
+const r = await tinyPurify();
+checkTiny(r);
+console.log(`import + purify: ok (${JSON.stringify(r)})`);
 JS
 node esm.mjs
+
+echo "pack-install: esbuild bundles tfjs-tsbd for the browser; the tiny purify in headless Chromium on WebGL"
+cat > browser.mjs <<'JS'
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-webgl';
+import { checkTiny, tinyPurify } from './tiny.mjs';
+
+window.tiny = tf.setBackend('webgl').then(tinyPurify).then((r) => (checkTiny(r), r));
+JS
+"$root/node_modules/.bin/esbuild" browser.mjs --bundle --format=esm --platform=browser --minify --log-level=warning --outfile=bundle.js
+echo "pack-install: browser bundle $(du -k bundle.js | cut -f1) KiB minified (tfjs-core, -layers, -backend-webgl and tfjs-tsbd)"
+cat > chromium.mjs <<'JS'
+import { readFileSync } from 'node:fs';
+const { chromium } = await import(process.env.PLAYWRIGHT_CORE);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+});
+try {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.addScriptTag({ content: readFileSync('bundle.js', 'utf8'), type: 'module' });
+  await page.waitForFunction(() => window.tiny !== undefined);
+  const r = await page.evaluate(() => window.tiny);
+  if (errors.length > 0) throw new Error(errors.join('\n'));
+  if (r.backend !== 'webgl') throw new Error(`ran on ${r.backend}, not webgl`);
+  console.log(`browser purify: ok (${JSON.stringify(r)})`);
+} finally {
+  await browser.close();
+}
+JS
+PLAYWRIGHT_CORE="$root/node_modules/playwright-core/index.mjs" node chromium.mjs
 
 echo "pack-install: types under moduleResolution node16 (CJS and ESM files) and bundler"
 cat > types.ts <<'TS'

@@ -31,6 +31,9 @@ describe('tsbd --version, exit codes and output folder modes', () => {
     const bad = await tsbd('attack', '--data', 'fashion-mnist-subset', '--poison-rate', '2', '--out', join(dir, 'x'));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--poison-rate/);
+    const normalize = await tsbd('purify', '--model', join(dir, 'm'), '--data', 'fashion-mnist-subset', '--out', join(dir, 'p'), '--normalize', 'layer');
+    expect(normalize.code).toBe(2);
+    expect(normalize.stderr).toMatch(/--normalize <how>' argument 'layer' is invalid. Allowed choices are per-tensor, global/);
     const first = await attack(join(dir, 'taken'));
     expect(first.code).toBe(0);
     const again = await attack(join(dir, 'taken'));
