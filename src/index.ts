@@ -20,8 +20,15 @@ import * as models from './models';
 import * as regularizers from './regularizers';
 
 export { attacks, backend, callbacks, data, hooks, losses, metrics, models, regularizers };
-export { purify, type PurifyReport, type PurifyResult } from './defenses/tsbd';
-export type { PurifyOptions, UnlearnOptions, FinetuneOptions, AutoFractionOptions } from './defenses/tsbd_options';
+export { purify, type PurifyReport, type PurifyResult, type ExtrapolationReport } from './defenses/tsbd';
+export type {
+  PurifyOptions,
+  UnlearnOptions,
+  FinetuneOptions,
+  ExtrapolateOptions,
+  AutoFractionOptions,
+} from './defenses/tsbd_options';
+export type { UnscoredKernelLayer } from './hooks/scorable_layers';
 export { chooseReinitFraction, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
 export { TsbdFinetune, tsbdFinetune, type TsbdFinetuneOptions, type StageOneReport } from './defenses/tsbd_finetune';
 export { disposeOptimizer } from './internal/dispose_optimizer';
