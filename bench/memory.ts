@@ -21,7 +21,8 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { purify } from '../src';
 import { selectBackend } from '../src/backend';
-import { loadFashionMnist, subset } from '../src/data';
+import { subset } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import { TsbdEmitter, type Phase } from '../src/events';
 import { buildModel, type Arch } from '../src/models';
 import { trainClassifier } from '../src/training/train_classifier';

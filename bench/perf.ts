@@ -31,7 +31,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { purify } from '../src';
 import { selectBackend } from '../src/backend';
-import { loadFashionMnist, subset } from '../src/data';
+import { subset } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import { disposeOptimizer } from '../src/internal/dispose_optimizer';
 import { crossEntropyLoss } from '../src/losses';
 import { buildModel, type Arch } from '../src/models';

@@ -21,7 +21,7 @@ import { BadNets, badNets } from '../src/attacks/badnets';
 import { buildModel } from '../src/models/registry';
 import { trainClassifier } from '../src/training/train_classifier';
 import { selectBackend } from '../src/backend';
-import { loadFashionMnist } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import type { ImageSet } from '../src/data/image_set';
 import { toTensors } from '../src/data/tensors';
 import { writeFileAtomic } from '../src/io/atomic_write';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createAttack } from '../src/attacks/registry';
 import { selectBackend } from '../src/backend';
 import { defenderSplit } from '../src/cli/commands/eval';
-import { loadFashionMnist } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import { compileForFinetune } from '../src/defenses/stage_tools';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
 import { loadModel } from '../src/io/file_handler';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createAttack } from '../src/attacks/registry';
 import { selectBackend } from '../src/backend';
 import { defenderSplit } from '../src/cli/commands/eval';
-import { loadFashionMnist } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import { purify } from '../src/defenses/tsbd';
 import type { PurifyOptions } from '../src/defenses/tsbd_options';
 import { loadModel } from '../src/io/file_handler';

@@ -41,7 +41,7 @@ function frozenCli(): { at: string; cli: string } {
   const at = commit();
   const dist = join(__dirname, 'out', `dist-${at}-${process.pid}`);
   cpSync(join(__dirname, '..', 'dist'), dist, { recursive: true });
-  return { at, cli: join(dist, 'cjs', 'cli', 'main.js') };
+  return { at, cli: join(dist, 'cli.js') };
 }
 
 /** Runs `method` on each spec's cached model and appends a line per model to `results`. */

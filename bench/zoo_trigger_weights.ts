@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { reinitMask } from '../src/callbacks/nwc_reinit';
 import { selectBackend } from '../src/backend';
 import { defenderSplit } from '../src/cli/commands/eval';
-import { loadFashionMnist } from '../src/data';
+import { loadFashionMnist } from '../src/node';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
 import { unlearn } from '../src/defenses/unlearn';
 import { loadModel } from '../src/io/file_handler';

@@ -5,7 +5,7 @@
 # In a user's project `tsbd` is `npx tsbd` (the package's bin); here it is the built CLI of this checkout.
 set -euo pipefail
 data=$1 out=$2 train_size=${3:-57000} epochs=${4:-3} clean_fraction=${5:-0.05}
-tsbd() { node "$(dirname "$0")/../dist/cjs/cli/main.js" "$@"; }
+tsbd() { node "$(dirname "$0")/../dist/cli.js" "$@"; }
 
 # An attacker plants a BadNets backdoor: a 3x3 white patch at row 21, column 3 sends images to class 2.
 tsbd attack --data "$data" --arch small-cnn --patch-pos 21,3 --target 2 --poison-rate 0.1 --seed 0 \

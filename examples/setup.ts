@@ -4,6 +4,7 @@
  * part a user copies: the user's own script already has its data.
  */
 import { attacks, data, metrics, type ImageSet } from '../src';
+import { loadFashionMnist } from '../src/node';
 
 /** 'subset': the committed 8,000 + 2,000 images, short settings (CI). 'full': Fashion-MNIST as installed, the README's. */
 export type ExampleData = 'subset' | 'full';
@@ -45,7 +46,7 @@ export interface PoisonedTask {
  * target is class 2.
  */
 export function poisonedTask(source: ExampleData, cleanCount: number): PoisonedTask {
-  const { train, test } = data.loadFashionMnist(source);
+  const { train, test } = loadFashionMnist(source);
   const step = Math.max(1, Math.floor(train.count / cleanCount));
   const mine: number[] = [];
   const theirs: number[] = [];

@@ -1,8 +1,8 @@
 /**
  * A team fine-tunes a model it got from elsewhere on its own clean data, with its own `fit` call, its own validation
  * split and its own callbacks (early stopping, a log line per epoch). TSBD wraps that job: `tsbdFinetune` runs stage 1
- * before it, then gives the optimizer to compile with and the callbacks to add. In a user's project the import is
- * `from 'tfjs-tsbd'`.
+ * before it, then gives the optimizer to compile with and the callbacks to add. In a user's project the imports are
+ * `from 'tfjs-tsbd'` and `from 'tfjs-tsbd/node'`.
  *
  *   npm run -s example -- wrap_finetune [--json] [--data full]
  */
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { data, disposeOptimizer, io, tsbdFinetune } from '../src';
+import { data, disposeOptimizer, tsbdFinetune } from '../src';
+import { loadModel, saveModel } from '../src/node';
 import { poisonedTask, scores, type ExampleArgs, type ExampleResult, type PoisonedTask } from './setup';
 
 export const SETTINGS = {
@@ -44,7 +45,7 @@ export async function modelFromElsewhere(task: PoisonedTask, epochs: number, dir
   await m.fit(x, y, { epochs, batchSize: 32, verbose: 0 });
   tf.dispose([x, y]);
   adam.dispose();
-  await io.saveModel(m, dir);
+  await saveModel(m, dir);
   m.dispose();
 }
 
@@ -56,7 +57,7 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
     await modelFromElsewhere(task, s.trainEpochs, dir);
 
     // --- The team's job, as it was: load the model, fine-tune on its own clean data. ---
-    const model = await io.loadModel(dir);
+    const model = await loadModel(dir);
     const before = await scores(model, task);
     log(`model from elsewhere: ACC ${before.acc}, ASR ${before.asr}`);
     const start = performance.now();

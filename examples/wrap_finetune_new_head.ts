@@ -18,7 +18,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { attacks, callbacks, data, disposeOptimizer, io, metrics, tsbdFinetune, type ImageSet, type TsbdFinetune } from '../src';
+import { attacks, callbacks, data, disposeOptimizer, metrics, tsbdFinetune, type ImageSet, type TsbdFinetune } from '../src';
+import { loadModel } from '../src/node';
 import { poisonedTask, round4, scores, type ExampleArgs, type ExampleResult, type Scores } from './setup';
 import { modelFromElsewhere, SETTINGS } from './wrap_finetune';
 
@@ -47,7 +48,7 @@ function withNewHead(received: tfl.LayersModel): tfl.LayersModel {
  * optimizer and callbacks.
  */
 async function teamJob(dir: string, team: { oldLabels: ImageSet; newLabels: ImageSet }, epochs: number, tsbd: boolean, log: (l: string) => void): Promise<{ model: tfl.LayersModel; epochs: number; fraction: number; dispose: () => void }> {
-  const received = await io.loadModel(dir);
+  const received = await loadModel(dir);
   let job: TsbdFinetune | undefined;
   let fraction = 0;
   if (tsbd) {
@@ -94,7 +95,7 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   const dir = mkdtempSync(join(tmpdir(), 'tsbd-new-head-'));
   try {
     await modelFromElsewhere(task, s.trainEpochs, dir);
-    const received = await io.loadModel(dir);
+    const received = await loadModel(dir);
     const before = await scores(received, task);
     received.dispose();
     log(`model from elsewhere, old task: ACC ${before.acc}, ASR ${before.asr}`);

@@ -1,11 +1,11 @@
 // Regenerates data/fashion-mnist-subset/ from the full Fashion-MNIST (Debian's dataset-fashion-mnist, or $TSBD_DATA):
 // per split, a seeded shuffle (Rng seed 0), then the first 800 (train) / 200 (test) images of each class, in
-// shuffled order. Run: npm run build && node scripts/make_subset.js
+// shuffled order. Run: node bench/run_ts.js scripts/make_subset.js (it loads the TypeScript sources).
 'use strict';
 const { join } = require('node:path');
 const { mkdirSync } = require('node:fs');
-const { readIdxImageSet, writeIdx } = require('../dist/cjs/data/idx');
-const { Rng } = require('../dist/cjs/internal/rng');
+const { readIdxImageSet, writeIdx } = require('../src/data/idx');
+const { Rng } = require('../src/internal/rng');
 
 const src = process.env.TSBD_DATA || '/usr/share/datasets/fashion-mnist';
 const out = join(__dirname, '..', 'data', 'fashion-mnist-subset');

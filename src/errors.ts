@@ -36,7 +36,10 @@ export class ModelError extends TsbdError {
   }
 }
 
-/** Reading or writing files failed, or a path is refused (e.g. it exists and `force` is off). */
+/**
+ * Reading or writing files failed, or a path is refused (e.g. it exists and `force` is off). A write that failed
+ * (disk full, permissions) has `details.op === 'write'`; the CLI exits 1 for it and 2 for the rest.
+ */
 export class IoError extends TsbdError {
   constructor(message: string, details: Readonly<Record<string, unknown>> = {}) {
     super(message, 'IO', details);

@@ -5,24 +5,36 @@
  * - one shot: `purify(model, cleanSet, options)` returns a purified copy and a report;
  * - drop-in: `hooks` (weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning stop, NWC
  *   re-initialisation) and `regularizers` (the activeness-aware optimizer wrapper) for your own `model.fit` script.
+ *
+ * This entry is browser-safe: nothing it reaches imports a Node module (test/package/browser_safe.test.ts checks it).
+ * Files, IDX readers and Fashion-MNIST live in `tfjs-tsbd/node` (src/node/index.ts).
  */
 import * as attacks from './attacks';
 import * as backend from './backend';
 import * as callbacks from './callbacks';
 import * as data from './data';
 import * as hooks from './hooks';
-import * as io from './io';
 import * as losses from './losses';
 import * as metrics from './metrics';
 import * as models from './models';
 import * as regularizers from './regularizers';
 
-export { attacks, backend, callbacks, data, hooks, io, losses, metrics, models, regularizers };
-export { purify, type PurifyReport, type PurifyResult } from './defenses/tsbd';
-export type { PurifyOptions, UnlearnOptions, FinetuneOptions, AutoFractionOptions } from './defenses/tsbd_options';
+export { attacks, backend, callbacks, data, hooks, losses, metrics, models, regularizers };
+export { purify, type PurifyReport, type PurifyResult, type ExtrapolationReport } from './defenses/tsbd';
+export type {
+  PurifyOptions,
+  UnlearnOptions,
+  FinetuneOptions,
+  ExtrapolateOptions,
+  AutoFractionOptions,
+} from './defenses/tsbd_options';
+export type { UnscoredKernelLayer } from './hooks/scorable_layers';
 export { chooseReinitFraction, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
 export { TsbdFinetune, tsbdFinetune, type TsbdFinetuneOptions, type StageOneReport } from './defenses/tsbd_finetune';
 export { disposeOptimizer } from './internal/dispose_optimizer';
 export { TsbdEmitter, type TsbdEvents, type Phase } from './events';
+// Why at load: a wasm user who imported @tensorflow/tfjs-backend-wasm first trains conv nets without another call.
+backend.registerTrainingKernelsIfWasmLoaded();
+
 export { TsbdError, ConfigError, DataShapeError, ModelError, IoError, type TsbdErrorCode } from './errors';
 export type { ImageSet } from './data/image_set';

@@ -1,5 +1,5 @@
 export { selectBackend, type BackendName } from './select_backend';
-export { registerTrainingKernels } from './training_kernels';
+export { registerTrainingKernels, registerTrainingKernelsIfWasmLoaded } from './training_kernels';
 export { conv2dBackpropFilterViaConv, registerConv2dBackpropFilterWasm } from './conv2d_backprop_filter_wasm';
 export { conv2dBackpropInputViaConv, registerConv2dBackpropInputWasm } from './conv2d_backprop_input_wasm';
 export {

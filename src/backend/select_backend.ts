@@ -12,12 +12,14 @@ const BACKEND_NAMES: readonly BackendName[] = ['auto', 'tensorflow', 'wasm', 'cp
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
 /**
- * `require` a package named at run time. Why: tfjs-node is an optional peer; a plain `import` would make the build
- * fail where it is not installed, while a require through a variable compiles without its types.
+ * Loads a package named at run time, unless the backend it registers is already there. Why a dynamic `import` of a
+ * variable: the backends are optional peers, so a static import would fail where one is not installed, and bundlers
+ * leave a variable specifier alone. In Node (CommonJS and ESM builds alike) it loads the package; in a browser the
+ * user imports the backend package instead, and the factory check makes that enough.
  */
-function requireOptional(name: string): void {
-  const load: (id: string) => unknown = require;
-  load(name);
+async function loadOptional(pkg: string, backendName: string): Promise<void> {
+  if (tf.findBackendFactory(backendName) !== null && tf.findBackendFactory(backendName) !== undefined) return;
+  await import(/* webpackIgnore: true */ /* @vite-ignore */ pkg);
 }
 
 function reasonOf(err: unknown): string {
@@ -45,7 +47,7 @@ async function tryTensorflow(): Promise<Attempt> {
   const reasons: string[] = [];
   for (const pkg of NATIVE_PACKAGES) {
     try {
-      requireOptional(pkg);
+      await loadOptional(pkg, 'tensorflow');
     } catch (err) {
       reasons.push(`${pkg}: ${reasonOf(err)}`);
       continue;
@@ -60,7 +62,7 @@ async function tryTensorflow(): Promise<Attempt> {
 
 async function tryWasm(): Promise<Attempt> {
   try {
-    requireOptional('@tensorflow/tfjs-backend-wasm');
+    await loadOptional('@tensorflow/tfjs-backend-wasm', 'wasm');
   } catch (err) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-wasm: ${reasonOf(err)}` };
   }
@@ -70,7 +72,7 @@ async function tryWasm(): Promise<Attempt> {
 
 async function tryCpu(): Promise<Attempt> {
   try {
-    requireOptional('@tensorflow/tfjs-backend-cpu');
+    await loadOptional('@tensorflow/tfjs-backend-cpu', 'cpu');
   } catch (err) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-cpu: ${reasonOf(err)}` };
   }

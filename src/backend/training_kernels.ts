@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+
 import { registerBatchMatMulWasm } from './batch_mat_mul_wasm';
 import { registerBatchNormGradWasm } from './batch_norm_grad_wasm';
 import { registerBatchNormWasm } from './batch_norm_wasm';
@@ -54,4 +56,17 @@ export function registerTrainingKernels(): void {
   registerBatchMatMulWasm();
   registerBatchNormGradWasm();
   registerMeanGradWasm();
+}
+
+/**
+ * Registers the training kernels if @tensorflow/tfjs-backend-wasm is loaded (its backend factory is registered), and
+ * does nothing otherwise; returns whether it registered them. Why: a browser user imports the wasm backend package
+ * themselves and may never call `selectBackend`; the root entry calls this when it loads and `purify` calls it before
+ * training, so wasm trains conv nets either way, and a WebGL or cpu user's backend is left alone. Idempotent.
+ */
+export function registerTrainingKernelsIfWasmLoaded(): boolean {
+  const factory = tf.findBackendFactory('wasm');
+  if (factory === null || factory === undefined) return false;
+  registerTrainingKernels();
+  return true;
 }

@@ -3,14 +3,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
 import { DataShapeError } from '../errors';
-
-/** A decoded image: 8-bit RGB, row-major, 3 bytes per pixel (alpha dropped, grey expanded to R = G = B). */
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** width * height * 3 bytes. */
-  rgb: Uint8Array;
-}
+import type { RgbImage } from './rgb_image';
 
 /** The container of an encoded image, told by its first bytes. */
 export type ImageCodec = 'png' | 'jpeg' | 'ppm';

@@ -14,7 +14,7 @@ const FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-/** The package root: the nearest directory above this file that holds package.json (src/ or dist/cjs/ alike). */
+/** The package root: the nearest directory above this file that holds package.json (src/data/ or dist/ alike). */
 function packageRoot(): string {
   let dir = __dirname;
   while (!existsSync(join(dir, 'package.json'))) {

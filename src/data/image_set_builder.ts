@@ -1,5 +1,5 @@
 import { DataShapeError } from '../errors';
-import type { RgbImage } from './decode_image';
+import type { RgbImage } from './rgb_image';
 import type { ImageSet } from './image_set';
 import { resizeImage, type ImageSize } from './resize_image';
 

@@ -1,13 +1,5 @@
 export { validateImageSet, subset, type ImageSet } from './image_set';
-export { readIdx, writeIdx, readIdxImageSet } from './idx';
-export { loadFashionMnist } from './fashion_mnist';
 export { toTensors, type PixelRange } from './tensors';
 export { augmentImages, type AugmentArgs } from './augment';
 export { batchDataset } from './batch_dataset';
-export { loadDataset, detectFormat, DATA_FORMATS, type DataFormat, type LoadDatasetArgs } from './load_dataset';
-export { loadCifar10 } from './cifar10';
-export { loadGtsrb } from './gtsrb';
-export { loadTinyImagenet } from './tiny_imagenet';
-export { loadImageFolders } from './image_folders';
-export { decodeImage, type RgbImage } from './decode_image';
 export { resizeImage, type ImageSize } from './resize_image';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { DataShapeError } from '../errors';
-import type { RgbImage } from './decode_image';
+import type { RgbImage } from './rgb_image';
 
 /** An image size in pixels. */
 export interface ImageSize {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { registerTrainingKernelsIfWasmLoaded } from '../backend/training_kernels';
 import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
@@ -95,6 +96,7 @@ export async function purifyWith(
   variation: PurifyVariation,
 ): Promise<PurifyResult> {
   const t0 = performance.now();
+  registerTrainingKernelsIfWasmLoaded();
   const { numClasses } = checkCleanSetFits(model, clean);
   checkFiniteWeights(model);
   const output = outputKind(model);

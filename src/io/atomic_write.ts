@@ -45,7 +45,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       }
     }
     fs.rmSync(tmp, { force: true });
-    throw new IoError(`could not write ${path}: ${(err as Error).message}`, { path });
+    throw new IoError(`could not write ${path}: ${(err as Error).message}`, { path, op: 'write' });
   }
   fsyncDirSync(dirname(path));
 }

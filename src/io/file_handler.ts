@@ -115,11 +115,15 @@ async function saveAtomic(where: ModelPath, force: boolean, artifacts: tf.io.Mod
   try {
     await fsp.mkdir(parent, { recursive: true });
   } catch (err) {
-    throw new IoError(`cannot create ${parent}: ${(err as Error).message}`, { path: parent });
+    throw new IoError(`cannot create ${parent}: ${(err as Error).message}`, { path: parent, op: 'write' });
   }
   let tmp: string | undefined;
   try {
-    tmp = await fsp.mkdtemp(join(parent, `.${basename(where.dir)}.tsbd-tmp-`));
+    // Not mkdtemp: it creates mode 0700, and the rename below would hand the user a model folder only they can read.
+    // A plain mkdir with a random name gets the user's umask, as any folder they make; 'wx'-style exclusivity comes
+    // from mkdir failing on an existing name.
+    tmp = join(parent, `.${basename(where.dir)}.tsbd-tmp-${randomBytes(6).toString('hex')}`);
+    await fsp.mkdir(tmp);
     const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
     await writeDurable(join(tmp, WEIGHTS_FILE), new Uint8Array(weights));
     await writeDurable(join(tmp, where.jsonName), JSON.stringify(json));
@@ -130,7 +134,7 @@ async function saveAtomic(where: ModelPath, force: boolean, artifacts: tf.io.Mod
   } catch (err) {
     if (tmp !== undefined) await fsp.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     if (err instanceof IoError) throw err;
-    throw new IoError(`could not save the model to ${where.dir}: ${(err as Error).message}`, { path: where.dir });
+    throw new IoError(`could not save the model to ${where.dir}: ${(err as Error).message}`, { path: where.dir, op: 'write' });
   }
   return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
 }

@@ -51,22 +51,37 @@ describe('selectBackend', () => {
   });
 
   it("when wasm cannot load: forcing it is a ConfigError, 'auto' falls back to cpu", async () => {
-    // A fresh module registry in which requiring tfjs-backend-wasm throws, as on a broken install.
-    let isolated: typeof import('../../src/backend/select_backend') | undefined;
-    let isolatedTf: typeof tf | undefined;
-    jest.isolateModules(() => {
+    // A fresh module registry in which loading tfjs-backend-wasm throws, as on a broken install. Async: selectBackend
+    // loads the package with a dynamic import, which must happen inside the isolated registry too. The tfjs engine is
+    // global (shared by every copy of tfjs-core), so the wasm factory an earlier test registered is removed first.
+    tf.removeBackend('wasm');
+    await jest.isolateModulesAsync(async () => {
       jest.doMock('@tensorflow/tfjs-backend-wasm', () => {
         throw new Error('simulated: wasm binary missing');
       });
-      isolatedTf = require('@tensorflow/tfjs-core') as typeof tf;
-      isolated = require('../../src/backend/select_backend') as typeof import('../../src/backend/select_backend');
+      const isolated = require('../../src/backend/select_backend') as typeof import('../../src/backend/select_backend');
+      const err: unknown = await isolated.selectBackend('wasm').catch((e: unknown) => e);
+      expect((err as Error).name).toBe('ConfigError');
+      expect((err as Error).message).toMatch(/^backend 'wasm' could not be loaded: @tensorflow\/tfjs-backend-wasm: simulated/);
+      await expect(isolated.selectBackend('auto')).resolves.toBe(hasNative ? 'tensorflow' : 'cpu');
+      jest.dontMock('@tensorflow/tfjs-backend-wasm');
     });
-    if (isolated === undefined || isolatedTf === undefined) throw new Error('isolated modules did not load');
-    const err: unknown = await isolated.selectBackend('wasm').catch((e: unknown) => e);
-    expect((err as Error).name).toBe('ConfigError');
-    expect((err as Error).message).toMatch(/^backend 'wasm' could not be loaded: @tensorflow\/tfjs-backend-wasm: simulated/);
-    await expect(isolated.selectBackend('auto')).resolves.toBe(hasNative ? 'tensorflow' : 'cpu');
-    jest.dontMock('@tensorflow/tfjs-backend-wasm');
+  });
+
+  it('a backend package the user loaded already is used as it is, without loading it again', async () => {
+    // The browser path: the page imports @tensorflow/tfjs-backend-wasm itself; selectBackend must not need to.
+    expect(tf.findBackendFactory('wasm')).toBeNull(); // removed above: this test registers it itself
+    await jest.isolateModulesAsync(async () => {
+      const isolatedTf = require('@tensorflow/tfjs-core') as typeof tf;
+      require('@tensorflow/tfjs-backend-wasm');
+      jest.doMock('@tensorflow/tfjs-backend-wasm', () => {
+        throw new Error('simulated: no package loader (a browser)');
+      });
+      const isolated = require('../../src/backend/select_backend') as typeof import('../../src/backend/select_backend');
+      await expect(isolated.selectBackend('wasm')).resolves.toBe('wasm');
+      expect(isolatedTf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
+      jest.dontMock('@tensorflow/tfjs-backend-wasm');
+    });
   });
 
   it('an unknown backend name is a ConfigError saying expected vs received', async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 
 import { IoError } from '../../src/errors';
-import { writeFileAtomic } from '../../src/io';
+import { writeFileAtomic } from '../../src/node';
 
 let dir: string;
 beforeEach(() => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 
 import { IoError } from '../../src/errors';
-import { fileHandler, loadModel, saveModel, writeFileAtomic } from '../../src/io';
+import { fileHandler, loadModel, saveModel, writeFileAtomic } from '../../src/node';
 import { preactResnetS } from '../../src/models';
 import { Rng } from '../../src/internal/rng';
 import { expectNoLeak } from '../helpers/leak';

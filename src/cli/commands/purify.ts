@@ -96,7 +96,11 @@ export function purifyCommand(backend: () => BackendName): Command {
       .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
       .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
       .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
-      .option('--normalize <how>', "'per-tensor' (reference code, default) or 'global' (paper)", 'per-tensor')
+      .addOption(
+        new Option('--normalize <how>', 'gradient-norm normalisation: per-tensor (reference code) or global (paper)')
+          .choices(['per-tensor', 'global'])
+          .default('per-tensor'),
+      )
       .option('--alpha <a>', 'weight of the perturbed gradient in the activeness-aware step; 0 = plain fine-tuning (with --n 0: the plain fine-tuning baseline)', parseFraction, 0.7)
       .addOption(
         new Option(
