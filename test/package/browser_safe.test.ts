@@ -53,6 +53,7 @@ function walk(entry: string): { files: string[]; findings: Finding[] } {
     const global = NODE_GLOBALS.exec(printed);
     if (global !== null) findings.push({ file: rel, what: `uses the Node global ${global[0]}` });
     for (const { fileName: spec } of ts.preProcessFile(source, true, true).importedFiles) {
+      if (spec.endsWith('.json')) continue; // data, inlined by the bundler: nothing to walk
       if (spec.startsWith('.')) queue.push(resolveSource(file, spec));
       else if (NODE_BUILTINS.has(spec)) findings.push({ file: rel, what: `imports the Node module ${spec}` });
       else if (!BROWSER_PACKAGES.has(spec) && !spec.startsWith('@tensorflow/tfjs-backend-'))
