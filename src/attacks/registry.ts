@@ -2,13 +2,15 @@ import { ConfigError } from '../errors';
 import type { Attack, AttackAsset, AttackOption } from './attack';
 import { BadNets, BADNETS_OPTIONS, type BadNetsArgs, type BadNetsConfig } from './badnets';
 import { Blended, BLENDED_OPTIONS, type BlendedArgs, type BlendedConfig } from './blended';
+import { INPUT_AWARE_OPTIONS, InputAware, type InputAwareArgs, type InputAwareConfig } from './input_aware';
 import { LF_OPTIONS, LowFrequency, type LowFrequencyArgs, type LowFrequencyConfig } from './lf';
 import { Sig, SIG_OPTIONS, type SigArgs, type SigConfig } from './sig';
+import { Ssba, SSBA_OPTIONS, type SsbaArgs, type SsbaConfig } from './ssba';
 import { Trojan, TROJAN_OPTIONS, type TrojanArgs, type TrojanConfig } from './trojan';
 import { WaNet, WANET_OPTIONS, type WaNetArgs, type WaNetConfig } from './wanet';
 
 /** The JSON form of any attack this package makes (attack.json); `name` tells which. */
-export type AttackConfig = BadNetsConfig | BlendedConfig | SigConfig | WaNetConfig | LowFrequencyConfig | TrojanConfig;
+export type AttackConfig = BadNetsConfig | BlendedConfig | SigConfig | WaNetConfig | LowFrequencyConfig | TrojanConfig | InputAwareConfig | SsbaConfig;
 
 /** An attack the registry knows: its name, a one-line summary, its own options and how to make it. */
 export interface AttackSpec {
@@ -63,6 +65,20 @@ const SPECS: readonly AttackSpec[] = [
     cleanLabel: false,
     options: TROJAN_OPTIONS,
     create: (args, assets) => new Trojan(args as TrojanArgs, assets),
+  },
+  {
+    name: 'input-aware',
+    summary: 'a generator makes a trigger per image, with cross-trigger images (Nguyen & Tran 2020)',
+    cleanLabel: false,
+    options: INPUT_AWARE_OPTIONS,
+    create: (args, assets) => new InputAware(args as InputAwareArgs, assets),
+  },
+  {
+    name: 'ssba',
+    summary: 'an invisible per-image residual from a small encoder trained on the data (after Li et al. 2021)',
+    cleanLabel: false,
+    options: SSBA_OPTIONS,
+    create: (args, assets) => new Ssba(args as SsbaArgs, assets),
   },
 ];
 

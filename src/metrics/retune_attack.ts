@@ -56,10 +56,13 @@ export interface RetuneResult {
  * Draws the attacker's K poisoned images: K images of `pool` whose label is not `attack.target`, chosen by a
  * `Rng(seed)` permutation of those candidates, stamped with `attack.applyTrigger` and relabelled to the target.
  * `indices` are the chosen positions in `pool`, ascending. Plain bytes; nothing to dispose.
- * @throws DataShapeError when `k` exceeds the pool's non-target images.
+ * @throws DataShapeError when `k` exceeds the pool's non-target images; ConfigError for an all-to-all attack.
  */
 export function drawRetunePoison(pool: ImageSet, attack: Attack, k: number, seed: number): { set: ImageSet; indices: Int32Array } {
   checkNumber('k', k, 0, Infinity, { integer: true });
+  if (attack.mode !== 'all-to-one') {
+    throw new ConfigError(`the retuning attack relabels to one target class; ${attack.name} is ${attack.mode}`, { mode: attack.mode });
+  }
   const candidates: number[] = [];
   for (let i = 0; i < pool.count; i++) if (pool.labels[i] !== attack.target) candidates.push(i);
   if (k > candidates.length) {

@@ -118,8 +118,8 @@ describe('BadNets (Gu et al. 2017)', () => {
   it('round-trips through its config and rejects bad options', () => {
     const a = badNets({ patchSize: 2, position: 'tl', pattern: 'checker', target: 3, rate: 0.05, seed: 9 });
     expect(createAttack(a.config()).config()).toEqual(a.config());
-    expect(listAttacks()).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf', 'trojan']);
-    expect(() => createAttack({ name: 'hidden' })).toThrow(/unknown attack 'hidden'; known: badnets, blended, sig, wanet, lf, trojan$/);
+    expect(listAttacks()).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf', 'trojan', 'input-aware', 'ssba']);
+    expect(() => createAttack({ name: 'hidden' })).toThrow(/unknown attack 'hidden'; known: badnets, blended, sig, wanet, lf, trojan, input-aware, ssba$/);
     expect(() => badNets({ rate: 1.5 })).toThrow(/rate must be a number in \[0, 1\]; received 1.5/);
     expect(() => badNets({ patchSize: 6 }).applyTrigger(blank(1))).toThrow(/patchSize 6 is larger than the 5x5 images/);
     expect(() => badNets({ target: 4 }).applyTrigger(blank(1))).toThrow(ConfigError);

@@ -8,7 +8,8 @@ import { tsbd } from '../helpers/run_cli';
  * One short poisoned training run per attack on the committed subset, through the CLI: `tsbd attack` on 2,000
  * images for 2 epochs (small-cnn, wasm, seed 1), then `tsbd eval` re-creating the attack from attack.json and its
  * saved assets must give the same numbers. The bars sit below what these runs gave on 2026-12-02 (badnets 0.991,
- * blended 0.949, sig 0.387, wanet 0.457 with s = 4, lf 0.702, trojan 0.988; trojan also trains a 1-epoch reference) and far above chance: a model that ignores the trigger
+ * blended 0.949, sig 0.387, wanet 0.457 with s = 4, lf 0.702, trojan 0.988, input-aware 0.933 with 100 generator steps, ssba 0.623; trojan first trains a 1-epoch
+ * reference, input-aware its generator, ssba its encoder) and far above chance: a model that ignores the trigger
  * sends a few percent of the non-target test images to class 0. WaNet's default field (s = 0.5, under half a pixel
  * of displacement) is not learned in 2 epochs on 2,000 images (ASR 0.15 at s = 0.5), so the smoke run uses s = 4;
  * the full-size run with the defaults is in the README.
@@ -20,6 +21,8 @@ const RUNS: { attack: string; flags: string[]; minAsr: number; assets: string[] 
   { attack: 'wanet', flags: ['--wanet-s', '4'], minAsr: 0.3, assets: ['wanet-grid.bin'] },
   { attack: 'lf', flags: [], minAsr: 0.5, assets: ['lf-perturbation.bin'] },
   { attack: 'trojan', flags: [], minAsr: 0.8, assets: ['trojan-patch.bin'] },
+  { attack: 'input-aware', flags: ['--ia-steps', '100'], minAsr: 0.7, assets: ['input-aware-generator.bin'] },
+  { attack: 'ssba', flags: [], minAsr: 0.4, assets: ['ssba-encoder.bin'] },
 ];
 
 describe('a short poisoned training run per attack (committed subset, wasm)', () => {

@@ -15,7 +15,7 @@ describe('tsbd attacks, show-trigger and attack options', () => {
     const r = await tsbd('attacks', '--json');
     expect(r.code).toBe(0);
     const { attacks } = JSON.parse(r.stdout) as { attacks: { name: string; cleanLabel: boolean; options: { flag: string; default: unknown }[] }[] };
-    expect(attacks.map((a) => a.name)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf', 'trojan']);
+    expect(attacks.map((a) => a.name)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'lf', 'trojan', 'input-aware', 'ssba']);
     const sig = attacks.find((a) => a.name === 'sig');
     expect(sig?.cleanLabel).toBe(true);
     expect(sig?.options).toEqual([

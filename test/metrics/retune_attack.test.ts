@@ -160,3 +160,10 @@ describe('retuneAttack (Min et al. 2024)', () => {
     expect(r.k).toBe(0);
   });
 });
+
+describe('drawRetunePoison and all-to-all attacks', () => {
+  it('refuses an all-to-all attack instead of relabelling its images to one class', () => {
+    const pool = toySet(8, 1);
+    expect(() => drawRetunePoison(pool, badNets({ patchSize: 1, mode: 'all-to-all' }), 2, 0)).toThrow(/relabels to one target class; badnets is all-to-all/);
+  });
+});

@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select_backend';
 import type { Attack } from '../../attacks/attack';
 import { saveAttack } from '../../attacks/attack_file';
+import { InputAware } from '../../attacks/input_aware';
+import { Ssba } from '../../attacks/ssba';
 import { Trojan } from '../../attacks/trojan';
 import { meanPsnr } from '../../attacks/psnr';
 import { subset, type ImageSet } from '../../data/image_set';
@@ -79,6 +81,10 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
   const trainSet = seededSample(train, opts.trainSize, opts.seed);
   if (attack instanceof Trojan) await prepareTrojan(attack, opts, trainSet);
+  if (attack instanceof Ssba || attack instanceof InputAware) {
+    attack.prepare(trainSet);
+    logLine(opts.quiet, `${attack.name}: trigger network trained for ${attack.steps} steps on the training images`);
+  }
   const poisoned = attack === undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
   logLine(opts.quiet, `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`);
   const model = buildModel(opts.arch, {
