@@ -2,7 +2,7 @@
  * tfjs-tsbd/node: the parts that need Node's file system, kept out of the root entry so that `tfjs-tsbd` bundles
  * for the browser. Models saved and loaded as `model.json` + `weights.bin` without tfjs-node, atomic file writes,
  * IDX image files, the Fashion-MNIST loader, and the readers of CIFAR-10, GTSRB, Tiny-ImageNet and image folders
- * (`loadDataset` detects the format).
+ * (`loadDataset` detects the format), and attack.json with its trigger assets (`saveAttack`, `loadAttack`).
  *
  * @example
  * import { purify } from 'tfjs-tsbd';
@@ -20,3 +20,4 @@ export { loadTinyImagenet } from '../data/tiny_imagenet';
 export { loadImageFolders } from '../data/image_folders';
 export { decodeImage } from '../data/decode_image';
 export type { RgbImage } from '../data/rgb_image';
+export { ATTACK_FILE, loadAttack, saveAttack } from '../attacks/attack_file';
