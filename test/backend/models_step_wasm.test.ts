@@ -7,19 +7,23 @@ import { buildModel, hasWidth, type Arch } from '../../src/models';
 import { relErr } from '../helpers/numeric';
 
 /**
- * The package's own architectures (src/models but tfjs-examples-cnn, 28x28x1, 10 classes; width 4 where there is one) take one SGD step on wasm and on cpu from the
- * same starting weights and the same batch; cpu's built-in kernels are the reference. This is the end-to-end check
+ * The package's own architectures (src/models but tfjs-examples-cnn; 28x28x1, or 16x16x3 at width 4 for the archs
+ * with a width; 10 classes) take one SGD step on wasm and on cpu from the same starting weights and the same batch;
+ * cpu's built-in kernels are the reference. This is the end-to-end check
  * that every kernel a real training step reaches on wasm exists and is right (FusedConv2D → Conv2DBackpropFilter,
  * MaxPoolGrad, BN, GAP, Add, ...).
  */
 const BATCH = 4;
 const LR = 0.05;
 const SHAPE: [number, number, number] = [28, 28, 1];
+/** The zoo's width archs run narrow (width 4) on small RGB images: the 3-channel path, at a fraction of the time. */
+const RGB: [number, number, number] = [16, 16, 3];
+const shapeOf = (arch: Arch): [number, number, number] => (hasWidth(arch) ? RGB : SHAPE);
 
 /** A batch from a seeded generator: pixels uniform in [0, 1), labels 0..9. Plain arrays, so both backends get them. */
-function batch(seed: number): { pixels: number[]; labels: number[] } {
+function batch(seed: number, shape: [number, number, number]): { pixels: number[]; labels: number[] } {
   const rng = new Rng(seed);
-  const pixels = Array.from({ length: BATCH * SHAPE[0] * SHAPE[1] * SHAPE[2] }, () => rng.next());
+  const pixels = Array.from({ length: BATCH * shape[0] * shape[1] * shape[2] }, () => rng.next());
   const labels = Array.from({ length: BATCH }, () => rng.int(10));
   return { pixels, labels };
 }
@@ -34,7 +38,7 @@ interface Step {
  * `model.fit` (one batch, no shuffling), and returns every weight (BN moving statistics too) before and after.
  */
 async function oneStep(arch: Arch, start: Float32Array[] | undefined): Promise<Step> {
-  const model = buildModel(arch, { inputShape: SHAPE, numClasses: 10, seed: 3, ...(hasWidth(arch) ? { width: 4 } : {}) });
+  const model = buildModel(arch, { inputShape: shapeOf(arch), numClasses: 10, seed: 3, ...(hasWidth(arch) ? { width: 4 } : {}) });
   try {
     if (start !== undefined) {
       const tensors = model.getWeights().map((w, i) => tf.tensor(start[i] ?? new Float32Array(), w.shape));
@@ -47,8 +51,8 @@ async function oneStep(arch: Arch, start: Float32Array[] | undefined): Promise<S
     model.compile({ optimizer: tf.train.sgd(LR), loss: 'categoricalCrossentropy' });
     // Seed 12: with seed 11 one pre-ReLU value in b1_bn2 is 1.5e-7, and float rounding flips its ReLU mask between
     // backends (a true discontinuity, not a kernel error; measured with scratch/backend/diag_mask.js).
-    const { pixels, labels } = batch(12);
-    const x = tf.tensor4d(pixels, [BATCH, ...SHAPE]);
+    const { pixels, labels } = batch(12, shapeOf(arch));
+    const x = tf.tensor4d(pixels, [BATCH, ...shapeOf(arch)]);
     const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), 10));
     try {
       await model.fit(x, y, { batchSize: BATCH, epochs: 1, shuffle: false, verbose: 0 });
@@ -69,7 +73,7 @@ describe('one SGD step of the src/models architectures: wasm equals cpu', () => 
     await tf.setBackend('cpu');
   });
 
-  it.each(['small-cnn', 'preact-resnet-s', 'vgg-s', 'preact-resnet18', 'mobilenet-s'] as const)('%s (width 4 where it has one): new weights and the step itself agree', async (arch) => {
+  it.each(['small-cnn', 'preact-resnet-s', 'vgg-s', 'preact-resnet18', 'mobilenet-s'] as const)('%s: new weights and the step itself agree', async (arch) => {
     await tf.setBackend('cpu');
     const ref = await oneStep(arch, undefined);
     expect(await tf.setBackend('wasm')).toBe(true);
