@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { getDefense } from '../../src/defenses/registry';
+import { ModelError } from '../../src/errors';
+import { toyClean, weightValues } from './backdoored_toy';
+import { toyModel } from './toy';
+
+/** conv 'c' (4 filters) -> BatchNorm 'bn' -> ReLU -> flatten -> Dense 2 softmax, seeded. */
+function bnToy(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, name: 'c', kernelInitializer: tfl.initializers.heNormal({ seed: 8 }) }));
+  m.add(tfl.layers.batchNormalization({ name: 'bn' }));
+  m.add(tfl.layers.reLU());
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
+  return m;
+}
+
+const quick = { 'unlearn-epochs': 2, 'mask-epochs': 1 };
+
+describe("defense 'rnp'", () => {
+  it('refuses a model without BatchNorm, naming it', async () => {
+    const m = toyModel();
+    await expect(getDefense('rnp').run(m, toyClean, quick)).rejects.toThrow(ModelError);
+    m.dispose();
+  });
+
+  it('prunes the channels whose mask ends at or below the threshold (all of them at threshold 1), input untouched', async () => {
+    const m = bnToy();
+    const before = weightValues(m);
+    const { model, report } = await getDefense('rnp').run(m, toyClean, { ...quick, threshold: 1 }, { seed: 1 });
+    expect(weightValues(m)).toEqual(before);
+    expect(report.chose).toMatchObject({ channels: 4, pruned: 4, prunedChannels: { bn: [0, 1, 2, 3] } });
+    const [gamma, beta] = model.getLayer('bn').getWeights().map((w) => Array.from(w.dataSync()));
+    expect(gamma).toEqual([0, 0, 0, 0]);
+    expect(beta).toEqual([0, 0, 0, 0]);
+    expect(Object.keys(report.seconds)).toEqual(['unlearn', 'score', 'prune', 'total']);
+    model.dispose();
+    m.dispose();
+  });
+
+  it('leaves tf.memory().numTensors unchanged once its result is disposed', async () => {
+    const m = bnToy();
+    const run = async (): Promise<void> => {
+      const { model } = await getDefense('rnp').run(m, toyClean, quick);
+      model.dispose();
+    };
+    await run();
+    const n = tf.memory().numTensors;
+    await run();
+    expect(tf.memory().numTensors).toBe(n);
+    m.dispose();
+  });
+});
