@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors';
 import type { Defense } from './defense';
+import { anp } from './anp';
 import { clp } from './clp';
 import { fp } from './fine_pruning';
 import { ft } from './ft';
@@ -39,4 +40,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);

@@ -35,7 +35,7 @@ interface BnMask {
 }
 
 /** The BatchNormalization layers of `model` with their gamma and beta (scale and center on). */
-function batchNorms(model: tfl.LayersModel): { layer: tfl.layers.Layer; gamma: tfl.LayerVariable; beta: tfl.LayerVariable }[] {
+export function batchNorms(model: tfl.LayersModel): { layer: tfl.layers.Layer; gamma: tfl.LayerVariable; beta: tfl.LayerVariable }[] {
   const out: { layer: tfl.layers.Layer; gamma: tfl.LayerVariable; beta: tfl.LayerVariable }[] = [];
   for (const layer of leafLayers(model)) {
     if (layer.getClassName() !== 'BatchNormalization') continue;

@@ -1,20 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { getDefense } from '../../src/defenses/registry';
 import { ModelError } from '../../src/errors';
-import { toyClean, weightValues } from './backdoored_toy';
+import { bnToy, toyClean, weightValues } from './backdoored_toy';
 import { toyModel } from './toy';
-
-/** conv 'c' (4 filters) -> BatchNorm 'bn' -> ReLU -> flatten -> Dense 2 softmax, seeded. */
-function bnToy(): tfl.LayersModel {
-  const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, name: 'c', kernelInitializer: tfl.initializers.heNormal({ seed: 8 }) }));
-  m.add(tfl.layers.batchNormalization({ name: 'bn' }));
-  m.add(tfl.layers.reLU());
-  m.add(tfl.layers.flatten());
-  m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
-  return m;
-}
 
 const quick = { 'unlearn-epochs': 2, 'mask-epochs': 1 };
 
