@@ -8,6 +8,7 @@ import { fst } from './fst';
 import { ftSam } from './ft_sam';
 import { nad } from './nad';
 import { nwcFp } from './nwc_fine_pruning';
+import { pam } from './pam';
 import { rnp } from './rnp';
 import { tsbd } from './tsbd_defense';
 import { tsbdActivenessFt, tsbdRandomControl, tsbdReinitFt } from './tsbd_ablations';
@@ -40,4 +41,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, pam, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
