@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UNIT_RANGE, type PixelRange } from '../data/tensors';
 import type { Phase, TsbdEmitter } from '../events';
+import { ModelError } from '../errors';
 import { checkNumber } from '../internal/assert';
 import { evaluate } from '../metrics/evaluate';
 import { checkFiniteWeights, outputKind, type OutputKind } from '../models/output_kind';
@@ -77,7 +78,7 @@ export async function runDefense(
   };
   const before = await cleanAcc(model);
   const outcome = await body(run);
-  if (outcome.model === model) throw new Error(`defense '${name}' returned its input model; it must return a new one`);
+  if (outcome.model === model) throw new ModelError(`defense '${name}' returned its input model; it must return a new one`, { defense: name });
   try {
     const after = await cleanAcc(outcome.model);
     Object.assign(seconds, outcome.seconds ?? {});

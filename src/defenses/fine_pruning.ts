@@ -90,7 +90,8 @@ export async function pruneThenFinetune(model: tfl.LayersModel, run: DefenseRun,
  * the clean set, then fine-tune.
  *
  * Choices: the last top-level Conv2D larger than 1x1 is pruned, its activation read after the BatchNorm and
- * activation that follow it; a pruned channel outputs 0 (kernel, bias and the following BatchNorm's gamma and beta
+ * activation that follow it (in a pre-activation ResNet the last conv feeds a residual addition, so its own output,
+ * before the addition, is read; the mean can then be negative and "dormant" means lowest mean); a pruned channel outputs 0 (kernel, bias and the following BatchNorm's gamma and beta
  * set to 0); pruning goes on one channel at a time while clean accuracy stays within `max-drop` (0.04) of the
  * suspect model's, as the paper prunes until clean accuracy falls; fine-tuning then uses TSBD's stage-2 schedule
  * (see FINETUNE_OPTIONS).

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors';
 import type { Defense } from './defense';
+import { anp } from './anp';
 import { clp } from './clp';
 import { fp } from './fine_pruning';
 import { ft } from './ft';
@@ -7,6 +8,8 @@ import { fst } from './fst';
 import { ftSam } from './ft_sam';
 import { nad } from './nad';
 import { nwcFp } from './nwc_fine_pruning';
+import { pam } from './pam';
+import { rnp } from './rnp';
 import { tsbd } from './tsbd_defense';
 import { tsbdActivenessFt, tsbdRandomControl, tsbdReinitFt } from './tsbd_ablations';
 
@@ -38,4 +41,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, pam, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);

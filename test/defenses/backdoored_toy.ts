@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../../src/data/image_set';
 import { toTensors } from '../../src/data/tensors';
 import { cleanSet, type CleanSet } from '../../src/defenses/defense';
@@ -44,4 +44,15 @@ export const toyClean: CleanSet = cleanSet(toySet(32, 22));
 /** Every weight of `model` as plain numbers (to check a defense left its input untouched). */
 export function weightValues(model: tfl.LayersModel): number[][] {
   return model.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+/** conv 'c' (4 filters) -> BatchNorm 'bn' -> ReLU -> flatten -> Dense 2 softmax, seeded. */
+export function bnToy(): tfl.LayersModel {
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, name: 'c', kernelInitializer: tfl.initializers.heNormal({ seed: 8 }) }));
+  m.add(tfl.layers.batchNormalization({ name: 'bn' }));
+  m.add(tfl.layers.reLU());
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 2, activation: 'softmax', kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
+  return m;
 }
