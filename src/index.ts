@@ -31,6 +31,19 @@ export type {
 export type { UnscoredKernelLayer } from './hooks/scorable_layers';
 export { chooseReinitFraction, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
 export { TsbdFinetune, tsbdFinetune, type TsbdFinetuneOptions, type StageOneReport } from './defenses/tsbd_finetune';
+// Every defense behind one interface (issue 12): `getDefense('nad').run(model, cleanSet(images), options)`.
+export { getDefense, listDefenses, registerDefense } from './defenses/registry';
+export {
+  cleanSet,
+  type CleanSet,
+  type Defense,
+  type DefenseContext,
+  type DefenseOptions,
+  type DefenseReport,
+  type DefenseResult,
+  type OptionSpec,
+  type OptionValue,
+} from './defenses/defense';
 export { disposeOptimizer } from './internal/dispose_optimizer';
 export { TsbdEmitter, type TsbdEvents, type Phase } from './events';
 // Why at load: a wasm user who imported @tensorflow/tfjs-backend-wasm first trains conv nets without another call.

@@ -1,6 +1,7 @@
 import { cleanSet, type Defense } from '../../src/defenses/defense';
 import { getDefense, listDefenses, registerDefense } from '../../src/defenses/registry';
 import { ConfigError, DataShapeError } from '../../src/errors';
+import * as root from '../../src';
 import { toyModel, toySet } from './toy';
 
 describe('defense registry', () => {
@@ -13,6 +14,16 @@ describe('defense registry', () => {
       for (const o of d.options) expect(o.doc.length).toBeGreaterThan(5);
     }
     expect(getDefense('tsbd').options.find((o) => o.name === 'n')?.default).toBe('auto');
+  });
+
+  it('is what the package root exports (one registry, not a copy)', () => {
+    expect(root.getDefense).toBe(getDefense);
+    expect(root.listDefenses).toBe(listDefenses);
+    expect(root.registerDefense).toBe(registerDefense);
+    expect(root.cleanSet).toBe(cleanSet);
+    expect(root.listDefenses().map((d) => d.name)).toEqual(
+      expect.arrayContaining(['tsbd', 'ft', 'fp', 'nwc-fp', 'clp', 'ft-sam', 'nad', 'fst', 'rnp', 'anp', 'pam']),
+    );
   });
 
   it('refuses a duplicate name, a name that is not kebab-case, and an unknown name', () => {
