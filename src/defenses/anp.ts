@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { toTensors } from '../data/tensors';
-import { ModelError } from '../errors';
 import { Rng } from '../internal/rng';
 import { perExampleCrossEntropy } from '../losses/cross_entropy';
 import { cloneModel } from '../models/clone_model';
+import { batchNorms, requireBatchNorm } from './batch_norm_channels';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense } from './defense_run';
-import { batchNorms } from './rnp';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'eps', type: 'number', default: 0.4, min: 0, doc: 'bound of the adversarial neuron perturbation (ANP: 0.4)' },
@@ -52,9 +51,7 @@ export const anp: Defense = {
   options: OPTIONS,
   run: (model: tfl.LayersModel, clean: CleanSet, options?: DefenseOptions, context?: DefenseContext): Promise<DefenseResult> =>
     runDefense('anp', OPTIONS, model, clean, options, context, async (run) => {
-      if (batchNorms(model).length === 0) {
-        throw new ModelError(`ANP perturbs BatchNorm channels; model '${model.name}' has no BatchNormalization layer with gamma and beta`, { model: model.name });
-      }
+      requireBatchNorm(model, 'ANP', 'perturbs');
       const o = run.options;
       const eps = o.number('eps');
       const alpha = o.number('alpha');

@@ -3,11 +3,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { crossEntropyLoss } from '../losses/cross_entropy';
 import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
+import { cloneModel } from '../models/clone_model';
 import { GradNormOptimizer } from '../regularizers/grad_norm';
 import { fitImageSet } from '../training/fit_image_set';
 import type { OptionSpec } from './defense';
 import type { ResolvedOptions } from './defense_options';
 import type { DefenseRun } from './defense_run';
+import { type TrainStep, trainLoop } from './train_loop';
 
 /**
  * The fine-tuning options every fine-tuning defense shares. Defaults are TSBD's stage 2 (the reference's: 20 epochs,
@@ -90,4 +92,36 @@ export async function finetuneOnClean(
   }
   const recalibrated = f.recalibrateBatchNorm && recalibrateBatchNorm(model, run.clean, { range: run.range }) > 0;
   return { epochAccs: accs, recalibratedAcc: recalibrated ? await run.cleanAcc(model) : null };
+}
+
+/**
+ * Fine-tunes a copy of `model` on the run's clean set with a step that `fit` cannot express (FT-SAM's adaptive
+ * perturbation, PAM's offset gradient), under momentum SGD with `f`'s schedule, then re-estimates BatchNorm statistics
+ * when asked. `makeStep` gets the copy and the optimizer and returns the step, and what to dispose when training ends.
+ * The optimizer is disposed here; the copy is disposed if anything throws, and returned otherwise.
+ */
+export async function finetuneCopyWithStep(
+  model: tfl.LayersModel,
+  run: DefenseRun,
+  f: CleanFinetune,
+  makeStep: (copy: tfl.LayersModel, optimizer: tf.Optimizer) => { step: TrainStep; dispose?: () => void },
+): Promise<{ model: tfl.LayersModel; chose: { batchSize: number; epochAccs: number[]; recalibratedBatchNorm: boolean } }> {
+  const copy = cloneModel(model);
+  const optimizer = tf.train.momentum(f.lr, f.momentum);
+  let made: { step: TrainStep; dispose?: () => void } | undefined;
+  try {
+    made = makeStep(copy, optimizer);
+    const step = made.step;
+    const epochAccs = await run.phase('finetune', () =>
+      trainLoop(copy, run, { phase: 'finetune', epochs: f.epochs, batchSize: f.batchSize, seedOffset: f.seedOffset ?? 1 }, step),
+    );
+    const recalibrated = f.recalibrateBatchNorm && recalibrateBatchNorm(copy, run.clean, { range: run.range }) > 0;
+    return { model: copy, chose: { batchSize: f.batchSize, epochAccs, recalibratedBatchNorm: recalibrated } };
+  } catch (e) {
+    copy.dispose();
+    throw e;
+  } finally {
+    made?.dispose?.();
+    disposeOptimizer(optimizer);
+  }
 }

@@ -1,12 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { disposeOptimizer } from '../internal/dispose_optimizer';
-import { cloneModel } from '../models/clone_model';
-import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense } from './defense_run';
-import { FINETUNE_OPTIONS, finetuneFromOptions } from './finetune_clean';
-import { smoothedCrossEntropy, trainableVariables, trainLoop } from './train_loop';
+import { FINETUNE_OPTIONS, finetuneCopyWithStep, finetuneFromOptions } from './finetune_clean';
+import { smoothedCrossEntropy, trainableVariables } from './train_loop';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'rho', type: 'number', default: 2, min: 0, doc: "radius of the adaptive sharpness-aware perturbation (FT-SAM reference code's default: 2)" },
@@ -73,21 +70,10 @@ export const ftSam: Defense = {
       const f = finetuneFromOptions(run.options, clean.count);
       const rho = run.options.number('rho');
       const smoothing = run.options.number('label-smoothing');
-      const out = cloneModel(model);
-      const optimizer = tf.train.momentum(f.lr, f.momentum);
-      try {
+      return finetuneCopyWithStep(model, run, f, (copy, optimizer) => {
         const loss = (x: tf.Tensor, y: tf.Tensor): tf.Scalar =>
-          smoothedCrossEntropy(run.output, y, out.apply(x, { training: true }) as tf.Tensor, smoothing);
-        const epochAccs = await run.phase('finetune', () =>
-          trainLoop(out, run, { phase: 'finetune', epochs: f.epochs, batchSize: f.batchSize, seedOffset: 1 }, (x, y) => asamStep(out, optimizer, loss, rho, x, y)),
-        );
-        const recalibrated = f.recalibrateBatchNorm && recalibrateBatchNorm(out, clean, { range: run.range }) > 0;
-        return { model: out, chose: { batchSize: f.batchSize, epochAccs, recalibratedBatchNorm: recalibrated } };
-      } catch (e) {
-        out.dispose();
-        throw e;
-      } finally {
-        disposeOptimizer(optimizer);
-      }
+          smoothedCrossEntropy(run.output, y, copy.apply(x, { training: true }) as tf.Tensor, smoothing);
+        return { step: (x, y) => asamStep(copy, optimizer, loss, rho, x, y) };
+      });
     }),
 };

@@ -1,13 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { perExampleCrossEntropy } from '../losses/cross_entropy';
-import { cloneModel } from '../models/clone_model';
-import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense } from './defense_run';
-import { FINETUNE_OPTIONS, finetuneFromOptions } from './finetune_clean';
-import { trainableVariables, trainLoop } from './train_loop';
+import { FINETUNE_OPTIONS, finetuneCopyWithStep, finetuneFromOptions } from './finetune_clean';
+import { trainableVariables } from './train_loop';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'rho', type: 'number', default: 0.5, min: 0, doc: 'how far past the current weights, along the path from the suspect model, each gradient is taken' },
@@ -34,42 +31,31 @@ export const pam: Defense = {
     runDefense('pam', OPTIONS, model, clean, options, context, async (run) => {
       const f = finetuneFromOptions(run.options, clean.count);
       const rho = run.options.number('rho');
-      const out = cloneModel(model);
-      const optimizer: tf.Optimizer = tf.train.momentum(f.lr, f.momentum);
-      const vars = trainableVariables(out);
-      const suspect = vars.map((v) => tf.clone(v));
-      try {
-        const epochAccs = await run.phase('finetune', () =>
-          trainLoop(out, run, { phase: 'finetune', epochs: f.epochs, batchSize: f.batchSize, seedOffset: 1 }, (x, y) => {
-            const saved = vars.map((v) => tf.clone(v));
-            const stats = out.nonTrainableWeights.map((w) => ({ w, value: tf.clone(w.read()) }));
-            try {
-              tf.tidy(() => vars.forEach((v, i) => v.assign(tf.add(v, tf.mul(rho, tf.sub(v, suspect[i] as tf.Tensor))))));
-              const { value, grads } = tf.variableGrads(
-                () => tf.mean(perExampleCrossEntropy(run.output, y, out.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
-                vars,
-              );
-              vars.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
-              for (const s of stats) s.w.write(s.value);
-              optimizer.applyGradients(grads);
-              tf.dispose(grads);
-              const loss = value.dataSync()[0] as number;
-              value.dispose();
-              return loss;
-            } finally {
-              tf.dispose(saved);
-              tf.dispose(stats.map((s) => s.value));
-            }
-          }),
-        );
-        const recalibrated = f.recalibrateBatchNorm && recalibrateBatchNorm(out, clean, { range: run.range }) > 0;
-        return { model: out, chose: { batchSize: f.batchSize, epochAccs, recalibratedBatchNorm: recalibrated } };
-      } catch (e) {
-        out.dispose();
-        throw e;
-      } finally {
-        tf.dispose(suspect);
-        disposeOptimizer(optimizer);
-      }
+      return finetuneCopyWithStep(model, run, f, (copy, optimizer) => {
+        const vars = trainableVariables(copy);
+        const suspect = vars.map((v) => tf.clone(v));
+        const step = (x: tf.Tensor, y: tf.Tensor): number => {
+          const saved = vars.map((v) => tf.clone(v));
+          const stats = copy.nonTrainableWeights.map((w) => ({ w, value: tf.clone(w.read()) }));
+          try {
+            tf.tidy(() => vars.forEach((v, i) => v.assign(tf.add(v, tf.mul(rho, tf.sub(v, suspect[i] as tf.Tensor))))));
+            const { value, grads } = tf.variableGrads(
+              () => tf.mean(perExampleCrossEntropy(run.output, y, copy.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar,
+              vars,
+            );
+            vars.forEach((v, i) => v.assign(saved[i] as tf.Tensor));
+            for (const s of stats) s.w.write(s.value);
+            optimizer.applyGradients(grads);
+            tf.dispose(grads);
+            const loss = value.dataSync()[0] as number;
+            value.dispose();
+            return loss;
+          } finally {
+            tf.dispose(saved);
+            tf.dispose(stats.map((s) => s.value));
+          }
+        };
+        return { step, dispose: () => tf.dispose(suspect) };
+      });
     }),
 };

@@ -2,13 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UnlearningStop } from '../callbacks/unlearning_stop';
 import { toTensors } from '../data/tensors';
-import { ModelError } from '../errors';
-import { leafLayers } from '../hooks/scorable_layers';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { perExampleCrossEntropy } from '../losses/cross_entropy';
 import { unlearningLoss } from '../losses/unlearning_loss';
 import { cloneModel } from '../models/clone_model';
 import { fitImageSet } from '../training/fit_image_set';
+import { batchNorms, requireBatchNorm } from './batch_norm_channels';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense, type DefenseRun } from './defense_run';
 import { autoBatchSize } from './finetune_clean';
@@ -32,18 +31,6 @@ interface BnMask {
   beta0: tf.Tensor;
   mask: tf.Variable;
   velocity: tf.Variable;
-}
-
-/** The BatchNormalization layers of `model` with their gamma and beta (scale and center on). */
-export function batchNorms(model: tfl.LayersModel): { layer: tfl.layers.Layer; gamma: tfl.LayerVariable; beta: tfl.LayerVariable }[] {
-  const out: { layer: tfl.layers.Layer; gamma: tfl.LayerVariable; beta: tfl.LayerVariable }[] = [];
-  for (const layer of leafLayers(model)) {
-    if (layer.getClassName() !== 'BatchNormalization') continue;
-    const gamma = layer.weights.find((w) => w.originalName.endsWith('gamma'));
-    const beta = layer.weights.find((w) => w.originalName.endsWith('beta'));
-    if (gamma !== undefined && beta !== undefined) out.push({ layer, gamma, beta });
-  }
-  return out;
 }
 
 /** Stage 1: gradient ascent on a copy until clean accuracy reaches the target (or the cap). The caller disposes it. */
@@ -125,9 +112,7 @@ export const rnp: Defense = {
   options: OPTIONS,
   run: (model: tfl.LayersModel, clean: CleanSet, options?: DefenseOptions, context?: DefenseContext): Promise<DefenseResult> =>
     runDefense('rnp', OPTIONS, model, clean, options, context, async (run) => {
-      if (batchNorms(model).length === 0) {
-        throw new ModelError(`RNP masks BatchNorm channels; model '${model.name}' has no BatchNormalization layer with gamma and beta`, { model: model.name });
-      }
+      requireBatchNorm(model, 'RNP', 'masks');
       const batchSize = autoBatchSize(run.options.number('batch-size'), clean.count);
       const { copy, epochs, stopReason } = await run.phase('unlearn', () => unlearnCopy(model, run, batchSize));
       let masks: Map<string, Float32Array>;

@@ -8,17 +8,19 @@ import { backdooredToy, toyClean, weightValues } from './backdoored_toy';
  * The checks every registered defense gets on the tiny backdoored model: the report is sane (its name, its options
  * with the given ones, non-negative seconds with a total that bounds each phase, clean accuracies in [0, 1]), the
  * input model is untouched, the result is a new model, and a run leaves no tensor behind once its result is
- * disposed. Returns the first run's result report for defense-specific checks (its model is disposed).
+ * disposed. Returns the first run's result report for defense-specific checks (its model is disposed). `suspectModel`
+ * makes the model (default: the backdoored toy; ANP and RNP need one with BatchNorm).
  */
 export function describeDefense(
   name: string,
   options: DefenseOptions,
   extra?: (result: DefenseResult, suspect: tfl.LayersModel) => void | Promise<void>,
+  suspectModel: () => tfl.LayersModel | Promise<tfl.LayersModel> = backdooredToy,
 ): void {
   describe(`defense '${name}' on a tiny backdoored model`, () => {
     let suspect: tfl.LayersModel;
     beforeAll(async () => {
-      suspect = await backdooredToy();
+      suspect = await suspectModel();
     });
     afterAll(() => suspect.dispose());
 
