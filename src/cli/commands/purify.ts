@@ -7,13 +7,11 @@ import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
 import { logLine, stderrProgress } from '../progress';
-import { registryOptions, runRegisteredDefense } from './purify_defense';
-import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions, type DataCliOptions } from '../options';
+import { registryOptions, runRegisteredDefense, type DefenseCliOptions } from './purify_defense';
+import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parsePositiveInt, parseSeed, printResult, seededSample, seededSlice, withOutputOptions } from '../options';
 
-interface PurifyCliOptions extends DataCliOptions {
-  model: string;
-  cleanFraction: number;
-  skipFirst: number;
+/** `tsbd purify`'s flags: the registry's, and TSBD's own. */
+interface PurifyCliOptions extends DefenseCliOptions {
   n: number | 'auto';
   m: number;
   augment: boolean;
@@ -25,13 +23,6 @@ interface PurifyCliOptions extends DataCliOptions {
   unlearnLr?: number;
   extrapolate: number;
   extrapolateEpochs: number;
-  seed: number;
-  out: string;
-  force: boolean;
-  json: boolean;
-  quiet: boolean;
-  defense: string;
-  option: string[];
 }
 
 function parseN(value: string): number | 'auto' {
