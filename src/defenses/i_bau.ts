@@ -40,7 +40,8 @@ export function projectL2Ball(delta: tf.Tensor, radius: number): tf.Tensor {
  * Each round, as the authors' code (github.com/YiZeng623/I-BAU, defense.py) does:
  * 1. Inner maximisation: delta starts at 0 and takes one SGD step (lr 10) per clean batch on
  *    -CE(f(x + delta), f(x)) + 0.001 |delta|^2 (the model's own predictions as labels), then is projected on the L2
- *    ball of radius C = 10 (the paper's bound; the code's notebook projects, its defense.py has the line commented out).
+ *    ball of radius C = 10 (the paper bounds |delta|; defense.py carries this projection, radius 10, as a
+ *    commented-out line and leaves only the 0.001 |delta|^2 penalty, so we follow the paper).
  * 2. Outer minimisation: for each batch, L_out = CE(f(x + m delta), y) where m adds delta to floor(0.01 n) images
  *    drawn at random; its hypergradient is taken by the fixed-point method (K = 5) with the inner loss
  *    L_in = -CE(f(x_0 + delta), y_0) + 0.001 |delta|^2 on the first batch and the map delta - 0.1 grad L_in (as
