@@ -6,10 +6,12 @@ import { fp } from './fine_pruning';
 import { ft } from './ft';
 import { fst } from './fst';
 import { ftSam } from './ft_sam';
+import { iBau } from './i_bau';
 import { nad } from './nad';
 import { nwcFp } from './nwc_fine_pruning';
 import { pam } from './pam';
 import { rnp } from './rnp';
+import { sau } from './sau';
 import { tsbd } from './tsbd_defense';
 import { tsbdActivenessFt, tsbdRandomControl, tsbdReinitFt } from './tsbd_ablations';
 
@@ -41,4 +43,4 @@ export function listDefenses(): Defense[] {
   return [...DEFENSES.values()];
 }
 
-for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, pam, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);
+for (const d of [tsbd, ft, fp, nwcFp, clp, ftSam, nad, fst, rnp, anp, pam, iBau, sau, tsbdReinitFt, tsbdActivenessFt, tsbdRandomControl]) registerDefense(d);

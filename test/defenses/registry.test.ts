@@ -22,7 +22,7 @@ describe('defense registry', () => {
     expect(root.registerDefense).toBe(registerDefense);
     expect(root.cleanSet).toBe(cleanSet);
     expect(root.listDefenses().map((d) => d.name)).toEqual(
-      expect.arrayContaining(['tsbd', 'ft', 'fp', 'nwc-fp', 'clp', 'ft-sam', 'nad', 'fst', 'rnp', 'anp', 'pam']),
+      expect.arrayContaining(['tsbd', 'ft', 'fp', 'nwc-fp', 'clp', 'ft-sam', 'nad', 'fst', 'rnp', 'anp', 'pam', 'i-bau', 'sau']),
     );
   });
 
