@@ -72,7 +72,7 @@ describe('the root entry (tfjs-tsbd) is browser-safe', () => {
       expect.arrayContaining([
         'src/defenses/tsbd.ts',
         'src/hooks/nwc.ts',
-        'src/regularizers/grad_norm.ts',
+        'src/optimizers/grad_norm.ts',
         'src/backend/training_kernels.ts',
         'src/attacks/badnets.ts',
       ]),
