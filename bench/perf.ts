@@ -34,9 +34,9 @@ import { selectBackend } from '../src/backend';
 import { subset } from '../src/data';
 import { loadFashionMnist } from '../src/node';
 import { disposeOptimizer } from '../src/internal/dispose_optimizer';
-import { crossEntropyLoss } from '../src/losses';
+import { crossEntropyLoss } from '../src/losses/cross_entropy';
 import { buildModel, type Arch } from '../src/models';
-import { GradNormOptimizer } from '../src/regularizers';
+import { GradNormOptimizer } from '../src/optimizers/grad_norm';
 import { trainClassifier } from '../src/training/train_classifier';
 
 import { benchArgs, type BenchBackend } from './args';

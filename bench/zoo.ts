@@ -235,7 +235,7 @@ async function demoModel(dir: string, train: ImageSet, clean = false): Promise<L
   return model;
 }
 
-// Run as the entry point only (bench/run_ts.js puts the entry in argv[1]): zoo_extrapolate.ts imports from here.
+// Run as the entry point only (`node --import tsx bench/zoo.ts` puts the entry in argv[1]): zoo_extrapolate.ts imports from here.
 if (process.argv[1] === __filename) {
   main().catch((e: unknown) => {
     process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);

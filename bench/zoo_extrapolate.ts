@@ -4,7 +4,7 @@
  * stage-2 fine-tuning, and what that does to ACC, ASR and the retuning attack (K = 20). Development models only (it
  * reads the trigger and the test split).
  *
- *   node bench/run_ts.js bench/zoo_extrapolate.ts --only D2 --purified runs/D2-tsbd-first-rule --betas 0,0.5,1 --recover 0
+ *   node --import tsx bench/zoo_extrapolate.ts --only D2 --purified runs/D2-tsbd-first-rule --betas 0,0.5,1 --recover 0
  *
  * One JSON line per beta on stdout. `--purified` is relative to the zoo directory (see zoo.ts).
  */
@@ -28,7 +28,7 @@ import { fitImageSet } from '../src/training/fit_image_set';
 import { benchArgs } from './args';
 import { selectSpecs, zooDir } from './zoo';
 
-const USAGE = 'usage: node bench/run_ts.js bench/zoo_extrapolate.ts --only D2 --purified runs/D2-tsbd [--betas 0,0.5,1] [--recover 0] [--dir DIR]';
+const USAGE = 'usage: node --import tsx bench/zoo_extrapolate.ts --only D2 --purified runs/D2-tsbd [--betas 0,0.5,1] [--recover 0] [--dir DIR]';
 const r4 = (v: number): number => Math.round(v * 10000) / 10000;
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@
  * For quick method checks on the development half without a build; the held-out half goes through the CLI
  * (`npm run zoo -- run`). One JSON line per option set on stdout.
  *
- *   node bench/run_ts.js bench/zoo_purify.ts --only D4 [--options '{}' ...] [--retune 5,20]
+ *   node --import tsx bench/zoo_purify.ts --only D4 [--options '{}' ...] [--retune 5,20]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { benchArgs, type BenchArgs } from './args';
 import { selectSpecs, withSeededMathRandom, zooDir } from './zoo';
 
 const USAGE =
-  "usage: node bench/run_ts.js bench/zoo_purify.ts --only D4 [--options '{\"fraction\":0.5}'] [--retune 5,20] [--math-seed S] [--dir DIR]";
+  "usage: node --import tsx bench/zoo_purify.ts --only D4 [--options '{\"fraction\":0.5}'] [--retune 5,20] [--math-seed S] [--dir DIR]";
 const r4 = (v: number): number => Math.round(v * 10000) / 10000;
 
 async function main(): Promise<void> {

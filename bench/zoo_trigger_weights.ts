@@ -8,7 +8,7 @@
  *   absolute weight mass from trigger pixels into those units that it zeroes.
  * It reads the trigger: analysis of the development half only, never part of a defense.
  *
- *   node bench/run_ts.js bench/zoo_trigger_weights.ts --only D4
+ *   node --import tsx bench/zoo_trigger_weights.ts --only D4
  */
 import { join } from 'node:path';
 
@@ -24,7 +24,7 @@ import { outputKind } from '../src/models/output_kind';
 import { benchArgs } from './args';
 import { selectSpecs, zooDir } from './zoo';
 
-const USAGE = 'usage: node bench/run_ts.js bench/zoo_trigger_weights.ts --only D4 [--dir DIR]';
+const USAGE = 'usage: node --import tsx bench/zoo_trigger_weights.ts --only D4 [--dir DIR]';
 
 async function main(): Promise<void> {
   const args = benchArgs(process.argv.slice(2), USAGE, { only: 'string', dir: 'string' });

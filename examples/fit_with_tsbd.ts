@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { callbacks, chooseReinitFraction, data, disposeOptimizer, hooks, losses, models, regularizers } from '../src';
+import { callbacks, chooseReinitFraction, data, disposeOptimizer, hooks, losses, models, train } from '../src';
 import { poisonedTask, scores, type ExampleArgs, type ExampleResult } from './setup';
 
 const SETTINGS = {
@@ -22,12 +22,12 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   const task = poisonedTask(source, s.cleanCount);
 
   // --- The user's script: mnist-node's model and recipe, on training data an attacker poisoned. ---
-  const model = models.tfjsExamplesCnn({ inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
+  const model = models.buildModel('tfjs-examples-cnn', { inputShape: [28, 28, 1], numClasses: 10, seed: 1 });
   const rmsprop = tf.train.rmsprop(0.001);
   model.compile({ optimizer: rmsprop, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  const train = data.toTensors(task.poisoned);
-  await model.fit(train.x, train.y, { epochs: s.trainEpochs, batchSize: 128, verbose: 0 });
-  tf.dispose([train.x, train.y]);
+  const poisoned = data.toTensors(task.poisoned);
+  await model.fit(poisoned.x, poisoned.y, { epochs: s.trainEpochs, batchSize: 128, verbose: 0 });
+  tf.dispose([poisoned.x, poisoned.y]);
   rmsprop.dispose();
   const before = await scores(model, task);
   log(`backdoored: ACC ${before.acc}, ASR ${before.asr}`);
@@ -59,7 +59,7 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // Stage 1c + 2: the reinit callback zeroes the chosen weights when fit begins; the wrapped optimizer takes the
   // activeness-aware step; BatchNorm statistics (none in this architecture) are re-estimated when fit ends.
   const inner = tf.train.momentum(0.01, 0.9);
-  const gradNorm = regularizers.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
+  const gradNorm = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
   model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, {
     epochs: s.finetuneEpochs,

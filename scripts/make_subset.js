@@ -1,6 +1,6 @@
 // Regenerates data/fashion-mnist-subset/ from the full Fashion-MNIST (Debian's dataset-fashion-mnist, or $TSBD_DATA):
 // per split, a seeded shuffle (Rng seed 0), then the first 800 (train) / 200 (test) images of each class, in
-// shuffled order. Run: node bench/run_ts.js scripts/make_subset.js (it loads the TypeScript sources).
+// shuffled order. Run: node --import tsx scripts/make_subset.js (it loads the TypeScript sources).
 'use strict';
 const { join } = require('node:path');
 const { mkdirSync } = require('node:fs');

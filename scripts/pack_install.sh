@@ -21,9 +21,9 @@ echo "pack-install: $(wc -l <<<"$files") files, $(du -k "$tarball" | cut -f1) Ki
 
 cd "$app"
 echo '{ "name": "tsbd-app", "private": true, "type": "commonjs" }' > package.json
-echo "pack-install: npm install the tarball + @tensorflow/tfjs-{core,layers,backend-cpu,backend-webgl}@$tfjs"
+echo "pack-install: npm install the tarball + @tensorflow/tfjs-{core,layers,data,backend-cpu,backend-webgl}@$tfjs"
 npm install --prefer-offline --no-audit --no-fund --silent "$tarball" \
-  "@tensorflow/tfjs-core@$tfjs" "@tensorflow/tfjs-layers@$tfjs" "@tensorflow/tfjs-backend-cpu@$tfjs" "@tensorflow/tfjs-backend-webgl@$tfjs"
+  "@tensorflow/tfjs-core@$tfjs" "@tensorflow/tfjs-layers@$tfjs" "@tensorflow/tfjs-data@$tfjs" "@tensorflow/tfjs-backend-cpu@$tfjs" "@tensorflow/tfjs-backend-webgl@$tfjs"
 
 echo "pack-install: require (CommonJS)"
 cat > cjs.js <<'JS'

@@ -4,22 +4,29 @@
  * Two ways in:
  * - one shot: `purify(model, cleanSet, options)` returns a purified copy and a report;
  * - drop-in: `hooks` (weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning stop, NWC
- *   re-initialisation) and `regularizers` (the activeness-aware optimizer wrapper) for your own `model.fit` script.
+ *   re-initialisation, BatchNorm re-estimation) and `train.gradNorm` (the activeness-aware optimizer wrapper, named
+ *   like tfjs's `tf.train.*` factories) for your own `model.fit` script, or `tsbdFinetune` to wrap a fine-tuning job.
+ *
+ * Also: every defense behind one interface (`getDefense`), the attacks, the metrics (ACC, ASR, DER, retuning), the
+ * in-memory data helpers, typed events and errors. Helpers that only the package itself needs stay out of this
+ * entry; what is here is the supported API.
  *
  * This entry is browser-safe: nothing it reaches imports a Node module (test/package/browser_safe.test.ts checks it).
  * Files, IDX readers and Fashion-MNIST live in `tfjs-tsbd/node` (src/node/index.ts).
  */
 import * as attacks from './attacks';
 import * as backend from './backend';
+import { registerTrainingKernelsIfWasmLoaded } from './backend/training_kernels';
 import * as callbacks from './callbacks';
 import * as data from './data';
 import * as hooks from './hooks';
 import * as losses from './losses';
 import * as metrics from './metrics';
 import * as models from './models';
-import * as regularizers from './regularizers';
+import * as train from './optimizers';
 
-export { attacks, backend, callbacks, data, hooks, losses, metrics, models, regularizers };
+export { attacks, backend, callbacks, data, hooks, losses, metrics, models, train };
+export { GradNormOptimizer, type GradNormArgs } from './optimizers/grad_norm';
 export { purify, type PurifyReport, type PurifyResult, type ExtrapolationReport } from './defenses/tsbd';
 export type {
   PurifyOptions,
@@ -43,11 +50,12 @@ export {
   type DefenseResult,
   type OptionSpec,
   type OptionValue,
+  type ReportValue,
 } from './defenses/defense';
 export { disposeOptimizer } from './internal/dispose_optimizer';
 export { TsbdEmitter, type TsbdEvents, type Phase } from './events';
 // Why at load: a wasm user who imported @tensorflow/tfjs-backend-wasm first trains conv nets without another call.
-backend.registerTrainingKernelsIfWasmLoaded();
+registerTrainingKernelsIfWasmLoaded();
 
 export { TsbdError, ConfigError, DataShapeError, ModelError, IoError, type TsbdErrorCode } from './errors';
 export type { ImageSet } from './data/image_set';

@@ -1,5 +1,5 @@
 export type { Attack, AttackAsset, AttackMode, AttackOption, BaseAttackConfig } from './attack';
-export { BadNets, badNets, type BadNetsArgs, type BadNetsConfig } from './badnets';
+export { BadNets, badNets, type BadNetsArgs, type BadNetsConfig, type PatchPosition } from './badnets';
 export { Blended, blended, type BlendedArgs, type BlendedConfig } from './blended';
 export { InputAware, inputAware, type InputAwareArgs, type InputAwareConfig } from './input_aware';
 export { LowFrequency, lowFrequency, type LowFrequencyArgs, type LowFrequencyConfig } from './lf';

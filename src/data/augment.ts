@@ -14,6 +14,8 @@ export interface AugmentArgs {
  * Returns an augmented copy of `set` (new bytes, same labels). Per image, in this order of random draws: the crop
  * offset dy, then dx, each uniform in [0, 2*padding]; then (if flip) whether to mirror. Output pixel (r, c) is the
  * zero-padded input's pixel (r + dy, c + dx), i.e. input (r + dy - padding, c + dx - padding), mirrored afterwards.
+ * A plain loop over the bytes, not tf ops: `npm run bench:augment` measured pad + cropAndResize + flipLeftRight at
+ * 8.6x the loop's time on wasm (8,000 images, 870 vs 101 ms) and 58x on cpu (2026-12-02).
  */
 export function augmentImages(set: ImageSet, rng: Rng, args: AugmentArgs = {}): ImageSet {
   const padding = args.padding ?? 4;

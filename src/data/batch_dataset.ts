@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfd from '@tensorflow/tfjs-data';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
 import { augmentImages, type AugmentArgs } from './augment';
@@ -20,12 +20,12 @@ export interface BatchDatasetArgs {
   range?: PixelRange;
 }
 
-type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
-
 /**
- * A dataset for `model.fitDataset` that yields {xs, ys} batches from an ImageSet, shuffled and augmented afresh each
- * epoch. Tensors are made per batch, on demand, and `fitDataset` disposes them after the step, so memory stays flat
- * however large the set. (tfjs-data is not needed: fitDataset only calls `iterator()` and `next()`.)
+ * A tf.data dataset (`tf.data.generator`, from @tensorflow/tfjs-data) for `model.fitDataset` that yields {xs, ys}
+ * batches from an ImageSet, shuffled and augmented afresh each epoch. Tensors are made per batch, on demand, and
+ * `fitDataset` disposes them after the step, so memory stays flat however large the set. Batches are cut here, not
+ * by `dataset.batch()`, which would make one tensor per image and stack them: one `toTensors` call per batch is the
+ * cheaper route.
  * Epochs are counted per dataset object, from the first batch drawn by an iterator: epoch e shuffles and augments
  * with an Rng seeded from (seed, e), so two datasets built alike yield the same batches, epoch by epoch. Reusing
  * one object for a second `fitDataset` call continues the count (epoch e+1, ...) rather than replaying epoch 0.
@@ -33,38 +33,25 @@ type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
  * Each iterator ends after one pass (one epoch), so do not give `fitDataset` a `batchesPerEpoch`: with it, fitDataset
  * keeps one iterator for all epochs and stops, with a warning, when that runs out after the first.
  */
-export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetArg {
+export function batchDataset(set: ImageSet, args: BatchDatasetArgs): tfd.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }> {
   checkNumber('batchSize', args.batchSize, 1, Infinity, { integer: true });
+  const { batchSize } = args;
   const shuffle = args.shuffle ?? true;
   const seed = args.seed ?? 0;
   checkNumber('seed', seed, 0, 2 ** 32, { integer: true });
   const augment = args.augment ?? false;
   const range = args.range ?? UNIT_RANGE;
-  const batches = Math.ceil(set.count / args.batchSize);
   let epoch = 0;
-  const dataset = {
-    size: batches,
-    // fitDataset asks for one iterator before its loop and one per epoch; an epoch is counted when a batch is drawn.
-    iterator: async () => {
-      let source: ImageSet | undefined;
-      let order: ArrayLike<number> = [];
-      let next = 0;
-      return {
-        next: async (): Promise<IteratorResult<{ xs: tf.Tensor; ys: tf.Tensor }>> => {
-          if (source === undefined) {
-            const rng = new Rng((seed * 1000003 + epoch * 7919 + 1) >>> 0);
-            epoch++;
-            source = augment === false ? set : augmentImages(set, rng, augment);
-            order = shuffle ? rng.permutation(set.count) : Int32Array.from({ length: set.count }, (_, i) => i);
-          }
-          if (next >= set.count) return { done: true, value: undefined };
-          const idx = Array.prototype.slice.call(order, next, next + args.batchSize) as number[];
-          next += idx.length;
-          const { x, y } = toTensors(source, range, idx);
-          return { done: false, value: { xs: x, ys: y } };
-        },
-      };
-    },
-  };
-  return dataset as unknown as FitDatasetArg;
+  // tf.data calls this once per iterator (fitDataset asks for one before its loop and one per epoch); the body, and
+  // with it the epoch count, starts only when the first batch is drawn.
+  return tfd.generator(function* epochBatches() {
+    const rng = new Rng((seed * 1000003 + epoch * 7919 + 1) >>> 0);
+    epoch++;
+    const source = augment === false ? set : augmentImages(set, rng, augment);
+    const order = shuffle ? rng.permutation(set.count) : Int32Array.from({ length: set.count }, (_, i) => i);
+    for (let next = 0; next < set.count; next += batchSize) {
+      const { x, y } = toTensors(source, range, Array.prototype.slice.call(order, next, next + batchSize) as number[]);
+      yield { xs: x, ys: y };
+    }
+  });
 }

@@ -16,7 +16,7 @@ import { outputKind } from '../models/output_kind';
 import { checkCleanSetFits } from './check_clean_set';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
-/** One candidate n tried by {@link chooseFraction}. Accuracies are fractions in [0,1]. */
+/** One candidate n tried by `chooseFraction`. Accuracies are fractions in [0,1]. */
 export interface FractionProbe {
   fraction: number;
   /** Held-out clean accuracy after zero re-initialisation with this n and the whole recovery, one per split. */
@@ -25,16 +25,16 @@ export interface FractionProbe {
   heldOutAcc: number;
   /** The same, halfway through the recovery (see AutoFractionOptions.probeSteps), one per split. */
   halfwayAccs: number[];
-  /** What re-initialising with n cost at the end of the recovery: see {@link reinitCost}. */
+  /** What re-initialising with n cost at the end of the recovery: see `reinitCost`. */
   measuredCost: number;
   /** What it cost halfway. */
   halfwayCost: number;
-  /** The cost predicted for the full fine-tuning, from the two (see {@link predictCost}); the rule compares this one. */
+  /** The cost predicted for the full fine-tuning, from the two (see `predictCost`); the rule compares this one. */
   cost: number;
   accepted: boolean;
 }
 
-/** The outcome of {@link chooseFraction}. */
+/** The outcome of `chooseFraction`. */
 export interface FractionChoice {
   fraction: number;
   /** Held-out clean accuracy of the n = 0 control after the same recovery, one per split, and their mean. */
@@ -107,7 +107,7 @@ interface Recovery {
  * {@link recalibrateBatchNorm}). The n = 0 control gets exactly the same treatment (same shuffles). The cost of n at
  * either point is the mean, over splits, of the reference accuracy (see {@link referenceAccs}: the lower of the
  * control's and the untouched model's) minus the candidate's; the two points give the cost predicted for the full
- * fine-tuning ({@link predictCost}), and the rule takes the LARGEST candidate whose predicted cost is at most
+ * fine-tuning (`predictCost`), and the rule takes the LARGEST candidate whose predicted cost is at most
  * `tolerance`.
  *
  * Search: the largest candidate first (an aggressive n that costs nothing costs one probe per split); if it is
@@ -251,7 +251,7 @@ async function recoveredAccs(
 }
 
 /**
- * The automatic choice of n (the rule {@link chooseFraction} applies inside purify) for a script that runs the stages
+ * The automatic choice of n (the rule `chooseFraction` applies inside purify) for a script that runs the stages
  * itself: between its unlearning `fit` (NWC scores from `nwcScores(snapshot, unlearnedCopy)`) and its fine-tuning
  * `fit`. Probes run on copies; `model` is not changed. `options` are purify's: `auto` sets the rule (candidates,
  * tolerance, splits, probe length), `finetune.lr`/`momentum` the probes' recovery, `weightFraction` the masks.

@@ -4,7 +4,7 @@ import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { crossEntropyLoss } from '../losses/cross_entropy';
 import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { cloneModel } from '../models/clone_model';
-import { GradNormOptimizer } from '../regularizers/grad_norm';
+import { GradNormOptimizer } from '../optimizers/grad_norm';
 import { fitImageSet } from '../training/fit_image_set';
 import type { OptionSpec } from './defense';
 import type { ResolvedOptions } from './defense_options';

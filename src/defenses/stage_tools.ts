@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropyLoss } from '../losses/cross_entropy';
-import { GradNormOptimizer } from '../regularizers/grad_norm';
+import { GradNormOptimizer } from '../optimizers/grad_norm';
 import type { FinetuneOptions } from './tsbd_options';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 

@@ -9,7 +9,7 @@ import type { NwcScores } from '../hooks/nwc';
 import { unscoredKernelLayers, type UnscoredKernelLayer } from '../hooks/scorable_layers';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { checkFiniteWeights, outputKind } from '../models/output_kind';
-import { GradNormOptimizer } from '../regularizers/grad_norm';
+import { GradNormOptimizer } from '../optimizers/grad_norm';
 import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';

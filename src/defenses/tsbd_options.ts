@@ -14,7 +14,7 @@ export interface UnlearnOptions {
   lr?: number;
   /** SGD momentum. @default 0.9 */
   momentum?: number;
-  /** Images per step. @default 256, or less so that an epoch has at least 10 steps (see {@link stepBatchSize}) */
+  /** Images per step. @default 256, or less so that an epoch has at least 10 steps (see `stepBatchSize`) */
   batchSize?: number;
   /** Stop once clean accuracy is at or below this. @default 1 / numClasses (chance; the reference used 0.10) */
   targetAcc?: number;
@@ -32,7 +32,7 @@ export interface FinetuneOptions {
   lr?: number;
   /** SGD momentum. @default 0.9 */
   momentum?: number;
-  /** Images per step. @default 256, or less so that an epoch has at least 10 steps (see {@link stepBatchSize}) */
+  /** Images per step. @default 256, or less so that an epoch has at least 10 steps (see `stepBatchSize`) */
   batchSize?: number;
   /** Perturbation radius r of the gradient-norm step. @default 0.05 */
   rho?: number;

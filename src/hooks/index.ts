@@ -1,13 +1,4 @@
-export {
-  scorableKernels,
-  unscoredKernelLayers,
-  findKernel,
-  neuronsOf,
-  type KernelKind,
-  type LayerSelection,
-  type ScorableKernel,
-  type ScorableKernelsOptions,
-} from './scorable_layers';
+export type { KernelKind, LayerSelection, ScorableKernelsOptions } from './scorable_layers';
 export { WeightSnapshot, weightSnapshot, type SnapshotKernel } from './weight_snapshot';
 export { NwcScores, nwcScores, type NwcLayer, type NwcLayerInput, type NwcOptions, type RankedNeuron } from './nwc';
 export {

@@ -31,11 +31,11 @@ export interface ScorableKernel {
   variable: tfl.LayerVariable;
 }
 
-/** Options of {@link scorableKernels}. */
+/** Options of `scorableKernels`. */
 export interface ScorableKernelsOptions {
   /**
    * Score residual projection shortcuts too (1x1 Conv2Ds on the side branch of a residual Add; see
-   * {@link isProjectionShortcut}). The reference skips them. Other 1x1 Conv2Ds, such as the pointwise layer of a
+   * `isProjectionShortcut`). The reference skips them. Other 1x1 Conv2Ds, such as the pointwise layer of a
    * depthwise-separable block, are always scored.
    * @default false
    */
@@ -75,7 +75,7 @@ const isKernel = (n: string): boolean =>
 
 /**
  * The scorable kernel of one leaf layer, whatever the selection (undefined for a layer without one: no weights,
- * BatchNorm, Conv1D/3D, transposed convs, ...; {@link unscoredKernelLayers} lists those that do hold a kernel).
+ * BatchNorm, Conv1D/3D, transposed convs, ...; `unscoredKernelLayers` lists those that do hold a kernel).
  * The layer must be built.
  */
 export function kernelOfLayer(layer: LayerLike): ScorableKernel | undefined {
@@ -103,7 +103,7 @@ export function kernelOfLayer(layer: LayerLike): ScorableKernel | undefined {
   return { layerName: layer.name, kind, shape, numNeurons: neuronsOf(kind, shape), variable };
 }
 
-/** A leaf layer that holds a kernel NWC cannot score, as listed by {@link unscoredKernelLayers}. */
+/** A leaf layer that holds a kernel NWC cannot score, as listed by `unscoredKernelLayers`. */
 export interface UnscoredKernelLayer {
   /** The layer's name. */
   layer: string;
@@ -113,7 +113,7 @@ export interface UnscoredKernelLayer {
 
 /**
  * The leaf layers (nested models expanded, in layer order) that hold a kernel weight (a weight whose name ends in
- * 'kernel') but of a kind {@link scorableKernels} cannot score with any selection: Conv1D, Conv2DTranspose, Conv3D,
+ * 'kernel') but of a kind `scorableKernels` cannot score with any selection: Conv1D, Conv2DTranspose, Conv3D,
  * recurrent layers, wrappers such as TimeDistributed, ... NWC ranks no neuron of theirs, so reinitialisation never
  * touches them. Layers skipped on purpose are not listed: the output Dense layers and projection shortcuts
  * (scorable, but left out by the rules), and hidden Dense layers that a selection leaves out. Holds no tensors.
@@ -155,7 +155,7 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
  * Lists the kernels NWC scores, in layer order. A Conv2D is skipped by its role, not its shape: a residual
  * projection shortcut is left out (unless `includeShortcuts`), while any other 1x1 Conv2D, such as the pointwise
  * layer of a MobileNet block, is scored. Layers with a kernel of another kind (Conv1D, Conv2DTranspose,
- * Conv3D, ...) are skipped without an error; {@link unscoredKernelLayers} names them. A neuron is one output unit: an output channel of a Conv2D
+ * Conv3D, ...) are skipped without an error; `unscoredKernelLayers` names them. A neuron is one output unit: an output channel of a Conv2D
  * (incoming weights kh*kw*in), one (in, mult) channel of a DepthwiseConv2D (kh*kw weights), an output channel of a
  * SeparableConv2D's pointwise kernel (in*mult weights; its depthwise kernel is not scored), or a unit of a hidden
  * Dense layer (in weights).

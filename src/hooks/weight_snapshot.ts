@@ -19,7 +19,7 @@ export interface SnapshotKernel {
 }
 
 /**
- * A frozen copy of the scorable kernels of a model (see {@link scorableKernels}), taken before clean unlearning so
+ * A frozen copy of the scorable kernels of a model (see `scorableKernels`), taken before clean unlearning so
  * that NWC can compare. It clones, because `layer.getWeights()` and `LayerVariable.read()` return live variables
  * that training overwrites.
  *
@@ -38,7 +38,7 @@ export class WeightSnapshot {
   }
 
   /**
-   * Clones the kernels of `model` chosen by `selection` (see {@link scorableKernels}).
+   * Clones the kernels of `model` chosen by `selection` (see `scorableKernels`).
    * @returns a snapshot that owns its clones: call `dispose()`.
    * @throws ModelError when the model has no scorable layer.
    */

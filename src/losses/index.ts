@@ -1,8 +1,2 @@
-export {
-  crossEntropyLoss,
-  perExampleCrossEntropy,
-  PROB_EPSILON,
-  type LossFn,
-  type OutputKind,
-} from './cross_entropy';
+export type { LossFn, OutputKind } from './cross_entropy';
 export { unlearningLoss } from './unlearning_loss';

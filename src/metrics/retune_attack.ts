@@ -84,7 +84,7 @@ export function drawRetunePoison(pool: ImageSet, attack: Attack, k: number, seed
  * Defense", NeurIPS 2024, arXiv 2410.09838: does a purification last once an attacker can slip K poisoned images
  * into a later fine-tuning job? A COPY of `model` is fine-tuned with SGD + momentum (cross-entropy from the model's
  * own output kind, probabilities or logits; no augmentation) on `clean` plus K poisoned images drawn by
- * {@link drawRetunePoison}; then ACC on `test` and ASR on its stamped non-target images are measured with
+ * `drawRetunePoison`; then ACC on `test` and ASR on its stamped non-target images are measured with
  * {@link evaluate}. A purification that is only superficial sees its ASR come back after a few epochs.
  *
  * `model` is never changed (the copy is made with `cloneModel`, trained, then disposed). Every tensor and the

@@ -1,12 +1,3 @@
 export { cloneModel } from './clone_model';
 export type { ModelArgs } from './model_args';
-export { checkClassifier, checkFiniteWeights, outputKind, type OutputKind } from './output_kind';
-export { preactResnetS } from './preact_resnet_s';
 export { buildModel, hasWidth, listArchs, type Arch } from './registry';
-export { mobilenetS } from './mobilenet_s';
-export { preactResnet18 } from './preact_resnet18';
-export { vggS } from './vgg_s';
-export { recalibrateBatchNorm, type RecalibrateBatchNormArgs } from './recalibrate_batch_norm';
-export { smallCnn } from './small_cnn';
-export { tfjsExamplesCnn } from './tfjs_examples_cnn';
-export { extrapolateWeights } from './extrapolate_weights';

@@ -21,3 +21,4 @@ export { loadImageFolders } from '../data/image_folders';
 export { decodeImage } from '../data/decode_image';
 export type { RgbImage } from '../data/rgb_image';
 export { ATTACK_FILE, loadAttack, saveAttack } from '../attacks/attack_file';
+export type { ImageSize } from '../data/resize_image';

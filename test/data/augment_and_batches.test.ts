@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfd from '@tensorflow/tfjs-data';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { augmentImages } from '../../src/data/augment';
 import { batchDataset } from '../../src/data/batch_dataset';
@@ -90,6 +91,15 @@ describe('toTensors', () => {
 
 describe('batchDataset for model.fitDataset', () => {
   const set: ImageSet = { ...grid, images: new Uint8Array(16 * 10).map((_, i) => (i * 31) % 256), labels: Uint8Array.from({ length: 10 }, (_, i) => i % 5), count: 10 };
+
+  it('is a tf.data dataset (tf.data.generator): its operators work on it', async () => {
+    const ds = batchDataset(set, { batchSize: 4, seed: 1 });
+    expect(ds).toBeInstanceOf(tfd.Dataset);
+    // take(2) of the 3 batches, read through tf.data's own toArray: 4 + 4 images.
+    const two = await ds.take(2).toArray();
+    expect(two.map((b) => b.xs.shape[0])).toEqual([4, 4]);
+    tf.dispose(two.flatMap((b) => [b.xs, b.ys]));
+  });
 
   it('yields ceil(n / batchSize) batches covering every image once per epoch', async () => {
     const ds = batchDataset(set, { batchSize: 4, seed: 1 }) as unknown as { iterator: () => Promise<{ next: () => Promise<IteratorResult<{ xs: tf.Tensor; ys: tf.Tensor }>> }> };

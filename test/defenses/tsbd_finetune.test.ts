@@ -12,7 +12,7 @@ import { tsbdFinetune } from '../../src/defenses/tsbd_finetune';
 import { unlearn } from '../../src/defenses/unlearn';
 import { resolvePurifyOptions } from '../../src/defenses/tsbd_options';
 import { ConfigError, DataShapeError } from '../../src/errors';
-import { GradNormOptimizer } from '../../src/regularizers/grad_norm';
+import { GradNormOptimizer } from '../../src/optimizers/grad_norm';
 import { expectNoLeak } from '../helpers/leak';
 import { toyModel, toySet } from './toy';
 

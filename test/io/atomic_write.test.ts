@@ -45,4 +45,24 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'missing', 'x.json');
     expect(() => writeFileAtomic(path, 'x')).toThrow(`could not write ${path}`);
   });
+
+  it('a new file gets 0o666 less the umask; a replaced file keeps its mode', () => {
+    const old = process.umask(0o027);
+    try {
+      writeFileAtomic(join(dir, 'n.json'), 'x');
+    } finally {
+      process.umask(old);
+    }
+    expect(fs.statSync(join(dir, 'n.json')).mode & 0o777).toBe(0o640);
+    fs.chmodSync(join(dir, 'n.json'), 0o600);
+    writeFileAtomic(join(dir, 'n.json'), 'y');
+    expect(fs.statSync(join(dir, 'n.json')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(join(dir, 'n.json'), 'utf8')).toBe('y');
+  });
+
+  it('writes a byte view at its offset, not its whole buffer', () => {
+    const whole = new Uint8Array([9, 1, 2, 3, 9]);
+    writeFileAtomic(join(dir, 'v.bin'), whole.subarray(1, 4));
+    expect(Array.from(fs.readFileSync(join(dir, 'v.bin')))).toEqual([1, 2, 3]);
+  });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { IoError } from '../../src/errors';
 import { fileHandler, loadModel, saveModel, writeFileAtomic } from '../../src/node';
-import { preactResnetS } from '../../src/models';
+import { preactResnetS } from '../../src/models/preact_resnet_s';
 import { Rng } from '../../src/internal/rng';
 import { expectNoLeak } from '../helpers/leak';
 

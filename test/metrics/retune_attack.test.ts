@@ -69,7 +69,7 @@ describe('retuneAttack (Min et al. 2024)', () => {
 
   it('is exported from the metrics namespace', () => {
     expect(metrics.retuneAttack).toBe(retuneAttack);
-    expect(metrics.drawRetunePoison).toBe(drawRetunePoison);
+    expect('drawRetunePoison' in metrics).toBe(false); // an internal helper, importable from its file only
   });
 
   it('a trigger the model learns: ASR rises from 0 (K = 0) to >= 0.9 (K = 16), while the input model stays bit-identical', async () => {

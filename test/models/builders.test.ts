@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { ConfigError } from '../../src/errors';
-import { buildModel, hasWidth, listArchs, preactResnetS, smallCnn, tfjsExamplesCnn, type Arch } from '../../src/models';
+import { buildModel, hasWidth, listArchs, type Arch } from '../../src/models';
+import { preactResnetS } from '../../src/models/preact_resnet_s';
+import { smallCnn } from '../../src/models/small_cnn';
+import { tfjsExamplesCnn } from '../../src/models/tfjs_examples_cnn';
 import { expectNoLeak } from '../helpers/leak';
 
 const MNIST = { inputShape: [28, 28, 1] as [number, number, number], numClasses: 10 };

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ModelError } from '../../src/errors';
-import { cloneModel, preactResnetS, smallCnn } from '../../src/models';
+import { cloneModel } from '../../src/models';
+import { preactResnetS } from '../../src/models/preact_resnet_s';
+import { smallCnn } from '../../src/models/small_cnn';
 import { expectNoLeak } from '../helpers/leak';
 
 /** A registered custom layer: multiplies its input by one trainable scalar. */

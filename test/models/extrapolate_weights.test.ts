@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { extrapolateWeights } from '../../src/models';
+import { extrapolateWeights } from '../../src/models/extrapolate_weights';
 
 /** Dense 2 -> 1 with BatchNorm after it, weights set by hand. */
 function net(kernel: number[], bias: number, gamma: number): tfl.LayersModel {

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ModelError } from '../../src/errors';
-import { buildModel, checkClassifier, checkFiniteWeights, hasWidth, listArchs, outputKind } from '../../src/models';
+import { buildModel, hasWidth, listArchs } from '../../src/models';
+import { checkClassifier, checkFiniteWeights, outputKind } from '../../src/models/output_kind';
 import { expectNoLeak } from '../helpers/leak';
 
 const disposeAfter = <T>(model: tfl.LayersModel, run: (m: tfl.LayersModel) => T): T => {

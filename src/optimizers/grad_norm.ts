@@ -19,11 +19,6 @@ export interface GradNormArgs {
 }
 
 type Config = tf.serialization.ConfigDict;
-/** A named tensor, as optimizers exchange gradients and weights. */
-interface NamedTensor {
-  name: string;
-  tensor: tf.Tensor;
-}
 type Grads = { value: tf.Scalar; grads: tf.NamedTensorMap };
 
 /**
@@ -47,8 +42,13 @@ type Grads = { value: tf.Scalar; grads: tf.NamedTensorMap };
  *   value back. This needs no model reference, so the wrapper works with any `f` and any model;
  * - `fit`'s loss function `tf.keep`s one metric scalar per metric on every call and `fit` frees only one set per
  *   batch. Tensors kept during the perturbed pass are un-kept and handed to the caller's tidy scope (fit's per-batch
- *   tidy), so the second call leaks nothing. `trainOnBatch` (no tidy) returns them after the first pass's metrics
- *   ([loss, acc, acc'] instead of [loss, acc]) and disposes them itself.
+ *   tidy), so the second call leaks nothing. `fit`'s logs hold the first pass's loss and metrics only.
+ * - `model.trainOnBatch` returns one more entry per metric: `[loss, acc, acc']`, where acc' is the accuracy at the
+ *   perturbed weights theta'. The first entries are what a plain optimizer returns, so `const [loss, acc] = ...`
+ *   reads right. This cannot be fixed from the optimizer: tfjs-layers' train function (`makeTrainFunction` in
+ *   engine/training.ts) pushes each metric into an array local to its closure on every call of the loss function
+ *   and returns that whole array, and an optimizer sees only the loss function, not the model. `trainOnBatch`
+ *   reads and disposes every entry, so nothing leaks.
  * - a zero gradient (norm <= epsilon) is not perturbed; a variable without a gradient is left alone.
  * The returned cost is the loss at theta (the first pass), as with a plain optimizer.
  *
@@ -63,7 +63,8 @@ type Grads = { value: tf.Scalar; grads: tf.NamedTensorMap };
  *
  * @example
  * const inner = tf.train.momentum(0.01, 0.9);
- * model.compile({optimizer: gradNorm(inner, {rho: 0.05, alpha: 0.7}), loss: 'categoricalCrossentropy', metrics: ['acc']});
+ * import { train } from 'tfjs-tsbd';
+ * model.compile({optimizer: train.gradNorm(inner, {rho: 0.05, alpha: 0.7}), loss: 'categoricalCrossentropy', metrics: ['acc']});
  * await model.fit(x, y, {epochs: 20, batchSize: 256}); // about 2x the time of a plain fit
  * inner.dispose();
  */
@@ -116,7 +117,7 @@ export class GradNormOptimizer extends tf.Optimizer {
    * Returns the loss at theta (first pass) and the combined gradient (1 - alpha)*g1 + alpha*g2 per variable.
    * New tensors: the caller disposes `value` and `grads` (as `minimize` does). Every variable is as before the call.
    */
-  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): Grads {
+  override computeGradients(f: () => tf.Scalar, varList?: tf.Variable[]): { value: tf.Scalar; grads: tf.NamedTensorMap } {
     this.freeLeftovers();
     const first = tf.variableGrads(f, varList);
     if (this.alpha === 0) return first;
@@ -188,17 +189,17 @@ export class GradNormOptimizer extends tf.Optimizer {
   }
 
   /** Delegates to the inner optimizer (which counts the iterations). */
-  override applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
+  override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
     this.inner.applyGradients(variableGradients);
   }
 
   /** The inner optimizer's weights (its slots and iteration count); the wrapper has none of its own. */
-  override async getWeights(): Promise<NamedTensor[]> {
+  override async getWeights(): Promise<{ name: string; tensor: tf.Tensor }[]> {
     return this.inner.getWeights();
   }
 
   /** Sets the inner optimizer's weights, as `loadLayersModel` does after restoring this wrapper. */
-  override async setWeights(weightValues: NamedTensor[]): Promise<void> {
+  override async setWeights(weightValues: { name: string; tensor: tf.Tensor }[]): Promise<void> {
     await this.inner.setWeights(weightValues);
   }
 
@@ -265,7 +266,11 @@ export class GradNormOptimizer extends tf.Optimizer {
 }
 tf.serialization.registerClass(GradNormOptimizer, 'tfjs-tsbd');
 
-/** Wraps `inner` in a {@link GradNormOptimizer}; the caller keeps ownership of `inner`. */
+/**
+ * Wraps `inner` in a {@link GradNormOptimizer} (TSBD's activeness-aware fine-tuning step), as `tf.train.momentum`
+ * makes a `MomentumOptimizer`: pass the result to `model.compile({optimizer})`. The caller keeps ownership of
+ * `inner` and of the wrapper (`model.dispose()` frees neither, as with any optimizer object given to `compile`).
+ */
 export function gradNorm(inner: tf.Optimizer, args?: GradNormArgs): GradNormOptimizer {
   return new GradNormOptimizer(inner, args);
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../src/errors';
-import { GradNormOptimizer, gradNorm } from '../../src/regularizers';
+import { GradNormOptimizer, gradNorm } from '../../src/optimizers/grad_norm';
 import { expectNoLeak } from '../helpers/leak';
 
 /** f(w) = 0.5 * sum ||w_i||^2, so grad f = w: every step can be derived by hand. */
@@ -305,6 +305,23 @@ describe('GradNormOptimizer inside model.fit', () => {
     expect(outA[0]).toBeCloseTo(outB[0] as number, 6);
     expect(outA[1]).toBe(outB[1]);
     await expectNoLeak(() => a.trainOnBatch(x, y));
+    // fit's logs are the first pass's only: from equal weights, one batch, the same loss and accuracy as plain SGD.
+    const c = tinyModel(false);
+    const d = tinyModel(false);
+    c.setWeights(d.getWeights());
+    const innerC = tf.train.sgd(0.1);
+    const innerD = tf.train.sgd(0.1);
+    c.compile({ optimizer: gradNorm(innerC), loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    d.compile({ optimizer: innerD, loss: 'categoricalCrossentropy', metrics: ['acc'] });
+    const hC = await c.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    const hD = await d.fit(x, y, { epochs: 1, batchSize: 4, shuffle: false, verbose: 0 });
+    expect(Object.keys(hC.history).sort()).toEqual(['acc', 'loss']);
+    expect(hC.history['loss']?.[0]).toBeCloseTo(hD.history['loss']?.[0] as number, 6);
+    expect(hC.history['acc']?.[0]).toBe(hD.history['acc']?.[0]);
+    c.dispose();
+    d.dispose();
+    innerC.dispose();
+    innerD.dispose();
     tf.dispose([x, y]);
     a.dispose();
     b.dispose();

@@ -1,1 +1,0 @@
-export { GradNormOptimizer, gradNorm, type GradNormArgs } from './grad_norm';
