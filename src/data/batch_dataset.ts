@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
 import { augmentImages, type AugmentArgs } from './augment';
-import type { ImageSet } from './image_set';
+import { subset, type ImageSet } from './image_set';
 import { toTensors, UNIT_RANGE, type PixelRange } from './tensors';
 
 /** Options of {@link batchDataset}. */
@@ -18,6 +18,12 @@ export interface BatchDatasetArgs {
   augment?: AugmentArgs | false;
   /** The values pixel 0 and 255 map to. @default {min: 0, max: 1} */
   range?: PixelRange;
+  /**
+   * Changes each batch (after shuffling and augmentation, before it becomes tensors), e.g. an attack that poisons
+   * part of every batch afresh, as WaNet's reference training does. Called once per batch, in order; it returns new
+   * bytes and labels of the same shape and must not change its argument. @default none
+   */
+  transformBatch?: (batch: ImageSet) => ImageSet;
 }
 
 type FitDatasetArg = Parameters<tfl.LayersModel['fitDataset']>[0];
@@ -40,6 +46,7 @@ export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetA
   checkNumber('seed', seed, 0, 2 ** 32, { integer: true });
   const augment = args.augment ?? false;
   const range = args.range ?? UNIT_RANGE;
+  const transform = args.transformBatch;
   const batches = Math.ceil(set.count / args.batchSize);
   let epoch = 0;
   const dataset = {
@@ -60,7 +67,7 @@ export function batchDataset(set: ImageSet, args: BatchDatasetArgs): FitDatasetA
           if (next >= set.count) return { done: true, value: undefined };
           const idx = Array.prototype.slice.call(order, next, next + args.batchSize) as number[];
           next += idx.length;
-          const { x, y } = toTensors(source, range, idx);
+          const { x, y } = transform === undefined ? toTensors(source, range, idx) : toTensors(transform(subset(source, idx)), range);
           return { done: false, value: { xs: x, ys: y } };
         },
       };
