@@ -48,6 +48,13 @@ export interface Attack<C extends BaseAttackConfig = BaseAttackConfig> {
    * stamped only (clean-label). New bytes; the input is untouched.
    */
   poison(set: ImageSet): { set: ImageSet; indices: Int32Array };
+  /**
+   * Training-time poisoning, present only for an attack whose reference poisons each training batch afresh instead of
+   * the data once (WaNet): a new function that stamps part of each (shuffled) batch it is given, drawing its random
+   * parts from a generator seeded by the config, so that a training run is reproducible. Pass it to
+   * `trainClassifier`'s `transformBatch` with the clean training set. It returns new bytes; the batch is untouched.
+   */
+  batchPoisoner?(): (batch: ImageSet) => ImageSet;
 }
 
 /** One attack-specific option, as `tsbd attack` and `tsbd attacks` show it. */

@@ -3,7 +3,7 @@ export { BadNets, badNets, type BadNetsArgs, type BadNetsConfig, type PatchPosit
 export { Blended, blended, type BlendedArgs, type BlendedConfig } from './blended';
 export { InputAware, inputAware, type InputAwareArgs, type InputAwareConfig } from './input_aware';
 export { LowFrequency, lowFrequency, type LowFrequencyArgs, type LowFrequencyConfig } from './lf';
-export { Sig, sig, type SigArgs, type SigConfig } from './sig';
+export { Sig, sig, type SigArgs, type SigConfig, type SigRateOf } from './sig';
 export { Ssba, ssba, type SsbaArgs, type SsbaConfig } from './ssba';
 export { Trojan, trojan, type TrojanArgs, type TrojanConfig } from './trojan';
 export { WaNet, waNet, type WaNetArgs, type WaNetConfig } from './wanet';

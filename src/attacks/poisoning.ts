@@ -44,18 +44,19 @@ export function checkTarget(p: Required<PoisonArgs>, set: ImageSet): void {
 /**
  * Positions to poison, ascending, drawn by a `Rng(seed)` permutation of the candidates.
  * Dirty-label: exactly round(rate * count) images among those whose poisoned label differs from their own; throws
- * DataShapeError when there are fewer. Clean-label: round(rate * count) images of the target class, or all of them
- * when the class holds fewer (BackdoorBench's clean-label selection takes the first round(pratio * N) of the shuffled
- * target-class positions, which caps it the same way).
+ * DataShapeError when there are fewer. Clean-label: images of the target class, round(rate * count) of them, or all
+ * of them when the class holds fewer (BackdoorBench's clean-label selection takes the first round(pratio * N) of the
+ * shuffled target-class positions, which caps it the same way); or, with `rateOfCandidates`, round(rate * size of the
+ * target class) (Barni et al.'s fraction of the target class).
  */
-export function choosePoisoned(set: ImageSet, p: Required<PoisonArgs>, cleanLabel: boolean): Int32Array {
+export function choosePoisoned(set: ImageSet, p: Required<PoisonArgs>, cleanLabel: boolean, rateOfCandidates = false): Int32Array {
   checkTarget(p, set);
   const candidates: number[] = [];
   for (let i = 0; i < set.count; i++) {
     const y = set.labels[i] as number;
     if (cleanLabel ? y === p.target : poisonLabel(p.mode, p.target, y, set.numClasses) !== y) candidates.push(i);
   }
-  let k = Math.round(p.rate * set.count);
+  let k = Math.round(p.rate * (rateOfCandidates ? candidates.length : set.count));
   if (k > candidates.length) {
     if (!cleanLabel) {
       throw new DataShapeError(`cannot poison ${k} images: only ${candidates.length} are not of the target class ${p.target}`, { k });

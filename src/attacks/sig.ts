@@ -9,7 +9,17 @@ export interface SigArgs extends PoisonArgs {
   delta?: number;
   /** Periods across the image width. @default 6 (BackdoorBench) */
   frequency?: number;
+  /**
+   * What `rate` is a fraction of: 'target-class' stamps round(rate * size of the target class) images, as Barni et
+   * al. define the poisoning (the fraction of the target class's training samples that are corrupted);
+   * 'training-set' stamps round(rate * N), capped at the class size, as BackdoorBench's sig.py does (its pratio is
+   * always poisoned / all samples, a departure it states). @default 'target-class'
+   */
+  rateOf?: SigRateOf;
 }
+
+/** What a SIG poisoning rate is a fraction of (see {@link SigArgs.rateOf}). */
+export type SigRateOf = 'target-class' | 'training-set';
 
 /** The JSON form of a SIG attack. */
 export type SigConfig = { name: 'sig' } & Required<SigArgs>;
@@ -18,13 +28,22 @@ export type SigConfig = { name: 'sig' } & Required<SigArgs>;
 export const SIG_OPTIONS: readonly AttackOption[] = [
   { flag: 'sig-delta', key: 'delta', kind: 'number', default: 40, help: 'sinusoid amplitude, 0..255 pixel scale' },
   { flag: 'sig-frequency', key: 'frequency', kind: 'number', default: 6, help: 'sinusoid periods across the image width' },
+  {
+    flag: 'sig-rate-of',
+    key: 'rateOf',
+    kind: 'choice',
+    choices: ['target-class', 'training-set'],
+    default: 'target-class',
+    help: '--poison-rate is a fraction of the target class (Barni et al.) or of the training set (BackdoorBench)',
+  },
 ];
 
 /**
  * SIG (Barni, Kallas & Tondi 2019, arXiv:1902.11237): a horizontal sinusoid added to the image,
  * pixel (r, c) += delta * sin(2 pi c frequency / width), the same on every row and channel, then rounded and clamped
- * to 0..255. Clean-label: only images of the target class are stamped and their labels are kept, so poisoning
- * takes round(rate * N) target-class images, or all of them when the class holds fewer. All-to-one only.
+ * to 0..255. Clean-label: only images of the target class are stamped and their labels are kept. The rate is, by
+ * default, the fraction of the target class stamped, as in the paper (`rateOf`); BackdoorBench's fraction of the
+ * whole training set stamps nearly all of a balanced ten-class target class at rate 0.1. All-to-one only.
  */
 export class Sig implements Attack<SigConfig> {
   readonly name = 'sig';
@@ -34,6 +53,7 @@ export class Sig implements Attack<SigConfig> {
   readonly mode: AttackMode;
   readonly delta: number;
   readonly frequency: number;
+  readonly rateOf: SigRateOf;
 
   constructor(args: SigArgs = {}) {
     const p = poisonDefaults(args);
@@ -48,6 +68,10 @@ export class Sig implements Attack<SigConfig> {
     this.frequency = args.frequency ?? 6;
     checkNumber('delta', this.delta, 0, 255, { minExclusive: true });
     checkNumber('frequency', this.frequency, 0, Infinity, { minExclusive: true });
+    this.rateOf = args.rateOf ?? 'target-class';
+    checkConfig(this.rateOf === 'target-class' || this.rateOf === 'training-set', () => `rateOf must be 'target-class' or 'training-set'; received ${JSON.stringify(this.rateOf)}`, {
+      option: 'rateOf',
+    });
   }
 
   poisonLabel(): number {
@@ -55,8 +79,8 @@ export class Sig implements Attack<SigConfig> {
   }
 
   config(): SigConfig {
-    const { delta, frequency, target, rate, seed, mode } = this;
-    return { name: 'sig', delta, frequency, target, rate, seed, mode };
+    const { delta, frequency, rateOf, target, rate, seed, mode } = this;
+    return { name: 'sig', delta, frequency, rateOf, target, rate, seed, mode };
   }
 
   /** None: the sinusoid is all in the config. */
@@ -77,7 +101,7 @@ export class Sig implements Attack<SigConfig> {
 
   /** Stamps target-class images only; labels are kept (`indices` are the stamped positions). */
   poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
-    const indices = choosePoisoned(set, this, true);
+    const indices = choosePoisoned(set, this, true, this.rateOf === 'target-class');
     return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), undefined), indices };
   }
 }

@@ -30,6 +30,7 @@ export const WANET_OPTIONS: readonly AttackOption[] = [
 
 const FIELD_SALT = 0x3c6ef372;
 const CROSS_SALT = 0xa54ff53a;
+const BATCH_SALT = 0x510e527f;
 /** Images warped per tensor batch: bounds memory on large sets. */
 const CHUNK = 1024;
 
@@ -37,12 +38,16 @@ const CHUNK = 1024;
  * WaNet (Nguyen & Tran 2021, "WaNet: imperceptible warping-based backdoor attack", arXiv:2102.10369): the image is
  * resampled (bilinear, {@link gridSample}) along a fixed smooth warping field. The field: uniform [-1, 1] values on a
  * k x k x 2 grid divided by their mean magnitude, bicubically upsampled (align corners) to h x w, then
- * grid = clamp(identity + s * field / h, -1, 1), as the reference code. Noise mode: besides the round(rate * N)
- * relabelled images, round(crossRatio * rate * N) others are warped with grid + uniform[-1, 1] / h noise and keep their
- * labels, so that the model learns the exact field and not any warp.
+ * grid = clamp(identity + s * field / h, -1, 1), as the reference code. Since the grid's [-1, 1] spans h - 1 pixels,
+ * a pixel moves by s * field * (h - 1) / (2h), about s / 2 pixels per unit of field, whatever the image size: the
+ * paper's k = 4, s = 0.5 (one setting for MNIST's 28 x 28, CIFAR-10 and GTSRB) move pixels by about 0.2 pixel on
+ * average and at most 0.4 to 0.6 pixel (28 x 28, seeds 0 to 7), as on 32 x 32.
+ * Noise mode: besides the poisoned images, crossRatio times as many others are warped with grid + uniform[-1, 1] / h
+ * noise and keep their labels, so that the model learns the exact field and not any warp.
  *
- * Porting note: the reference draws fresh noise and picks fresh images each batch during training; here poisoning
- * is done once on the data (seeded), so the cross images and their noise are fixed for all epochs.
+ * Training, as the reference: {@link WaNet.batchPoisoner} poisons every training batch afresh (new images, new
+ * noise), and `tsbd attack` trains with it. {@link WaNet.poison} is the once-for-all form (round(rate * N) images
+ * relabelled, round(crossRatio * rate * N) noise-mode, fixed for all epochs) for callers that need a poisoned data set.
  * The grid is saved beside attack.json as the float32 asset 'grid' [h, w, 2].
  */
 export class WaNet implements Attack<WaNetConfig> {
@@ -115,9 +120,27 @@ export class WaNet implements Attack<WaNetConfig> {
     const m = Math.min(Math.round(this.crossRatio * indices.length), rest.length);
     const cross = Int32Array.from(rng.permutation(rest.length).subarray(0, m), (j) => rest[j] as number).sort();
     const grid = assetFloats(this.assets(set.height, set.width, set.channels).grid as AttackAsset);
-    const noisy = (): Float32Array =>
-      Float32Array.from(grid, (g) => Math.min(1, Math.max(-1, g + (2 * rng.next() - 1) / set.height)));
-    return { set: poisonAt(poisoned, cross, (s) => this.warp(s, noisy), undefined), indices, cross };
+    return { set: poisonAt(poisoned, cross, (s) => this.warp(s, () => noisyGrid(grid, set.height, rng)), undefined), indices, cross };
+  }
+
+  /**
+   * The reference's training-time poisoning (the authors' train.py; BackdoorBench's wanet.py `train_step`): of each
+   * shuffled batch of b images, the first n = floor(rate * b) are warped and relabelled, and the next
+   * floor(crossRatio * n) are warped with the grid plus fresh uniform[-1, 1] / h noise and keep their labels (with the
+   * defaults and b = 64: 6 and 12). When rate * b < 1, n is 1 with probability rate * b, else 0 (BackdoorBench's
+   * generalize_to_lower_pratio). Every image of a batch is a candidate, the target class included, as in the reference.
+   */
+  batchPoisoner(): (batch: ImageSet) => ImageSet {
+    const rng = new Rng((this.seed ^ BATCH_SALT) >>> 0);
+    return (batch) => {
+      const expected = this.rate * batch.count;
+      const n = expected >= 1 ? Math.floor(expected) : rng.next() < expected ? 1 : 0;
+      const m = Math.min(Math.floor(this.crossRatio * n), batch.count - n);
+      const grid = assetFloats(this.assets(batch.height, batch.width, batch.channels).grid as AttackAsset);
+      const first = (count: number, from: number): Int32Array => Int32Array.from({ length: count }, (_, i) => from + i);
+      const warped = poisonAt(batch, first(n, 0), (s) => this.warp(s, () => grid), (y) => this.poisonLabel(y, batch.numClasses));
+      return poisonAt(warped, first(m, n), (s) => this.warp(s, () => noisyGrid(grid, batch.height, rng)), undefined);
+    };
   }
 
   /** Resamples every image of `set` along `gridFor()` (called once per image, in order), rounded to bytes. */
@@ -157,6 +180,11 @@ export class WaNet implements Attack<WaNetConfig> {
     }
     return grid;
   }
+}
+
+/** The noise-mode grid: `grid` plus uniform[-1, 1] / h on every coordinate, drawn from `rng`, clamped to [-1, 1]. */
+function noisyGrid(grid: Float32Array, h: number, rng: Rng): Float32Array {
+  return Float32Array.from(grid, (g) => Math.min(1, Math.max(-1, g + (2 * rng.next() - 1) / h)));
 }
 
 /** Keys' cubic convolution weight at distance d (a = -0.75, PyTorch's bicubic). */

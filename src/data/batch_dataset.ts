@@ -3,7 +3,7 @@ import * as tfd from '@tensorflow/tfjs-data';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
 import { augmentImages, type AugmentArgs } from './augment';
-import type { ImageSet } from './image_set';
+import { subset, type ImageSet } from './image_set';
 import { toTensors, UNIT_RANGE, type PixelRange } from './tensors';
 
 /** Options of {@link batchDataset}. */
@@ -18,6 +18,12 @@ export interface BatchDatasetArgs {
   augment?: AugmentArgs | false;
   /** The values pixel 0 and 255 map to. @default {min: 0, max: 1} */
   range?: PixelRange;
+  /**
+   * Changes each batch (after shuffling and augmentation, before it becomes tensors), e.g. an attack that poisons
+   * part of every batch afresh, as WaNet's reference training does. Called once per batch, in order; it returns new
+   * bytes and labels of the same shape and must not change its argument. @default none
+   */
+  transformBatch?: (batch: ImageSet) => ImageSet;
 }
 
 /**
@@ -41,6 +47,7 @@ export function batchDataset(set: ImageSet, args: BatchDatasetArgs): tfd.Dataset
   checkNumber('seed', seed, 0, 2 ** 32, { integer: true });
   const augment = args.augment ?? false;
   const range = args.range ?? UNIT_RANGE;
+  const transform = args.transformBatch;
   let epoch = 0;
   // tf.data calls this once per iterator (fitDataset asks for one before its loop and one per epoch); the body, and
   // with it the epoch count, starts only when the first batch is drawn.
@@ -50,7 +57,8 @@ export function batchDataset(set: ImageSet, args: BatchDatasetArgs): tfd.Dataset
     const source = augment === false ? set : augmentImages(set, rng, augment);
     const order = shuffle ? rng.permutation(set.count) : Int32Array.from({ length: set.count }, (_, i) => i);
     for (let next = 0; next < set.count; next += batchSize) {
-      const { x, y } = toTensors(source, range, Array.prototype.slice.call(order, next, next + batchSize) as number[]);
+      const idx = Array.prototype.slice.call(order, next, next + batchSize) as number[];
+      const { x, y } = transform === undefined ? toTensors(source, range, idx) : toTensors(transform(subset(source, idx)), range);
       yield { xs: x, ys: y };
     }
   });

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { AugmentArgs } from '../data/augment';
-import { batchDataset } from '../data/batch_dataset';
+import { batchDataset, type BatchDatasetArgs } from '../data/batch_dataset';
 import type { ImageSet } from '../data/image_set';
 import type { PixelRange } from '../data/tensors';
 import { readLog, type AnyLogs } from '../internal/logs';
@@ -17,6 +17,8 @@ export interface FitImageSetArgs {
   augment: AugmentArgs | false;
   /** The values pixel 0 and pixel 255 map to. */
   range: PixelRange;
+  /** Changes each training batch before it becomes tensors (see {@link BatchDatasetArgs.transformBatch}). @default none */
+  transformBatch?: (batch: ImageSet) => ImageSet;
   /** Extra tfjs callbacks (instances); they run before `onEpochEnd`, so it sees what they recorded. */
   callbacks?: tfl.Callback[];
   /** Called after each epoch with its 0-based index and the epoch's mean loss (and accuracy when compiled with it). */
@@ -34,6 +36,7 @@ export async function fitImageSet(model: tfl.LayersModel, set: ImageSet, args: F
     seed: args.seed,
     augment: args.augment,
     range: args.range,
+    ...(args.transformBatch === undefined ? {} : { transformBatch: args.transformBatch }),
   });
   const onEpochEnd = args.onEpochEnd;
   const hook =

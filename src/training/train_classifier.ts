@@ -23,6 +23,8 @@ export interface TrainClassifierArgs {
   augment?: AugmentArgs | false;
   /** The values pixel 0 and 255 map to. @default {min: 0, max: 1} */
   range?: PixelRange;
+  /** Changes each training batch before it becomes tensors, e.g. an attack that poisons every batch afresh. @default none */
+  transformBatch?: (batch: ImageSet) => ImageSet;
   /** Called after each epoch (0-based) with its mean loss and accuracy. */
   onEpochEnd?: (epoch: number, loss: number, acc: number | undefined) => void;
 }
@@ -48,6 +50,7 @@ export async function trainClassifier(model: tfl.LayersModel, set: ImageSet, arg
       augment: args.augment ?? false,
       range: args.range ?? { min: 0, max: 1 },
       ...(args.onEpochEnd === undefined ? {} : { onEpochEnd: args.onEpochEnd }),
+      ...(args.transformBatch === undefined ? {} : { transformBatch: args.transformBatch }),
     });
   } finally {
     disposeOptimizer(optimizer);

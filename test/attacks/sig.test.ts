@@ -21,21 +21,32 @@ describe('SIG (Barni et al. 2019)', () => {
     expect(Array.from(out)).toEqual([100, 100, 100, 140, 140, 140, 100, 100, 100, 60, 60, 60]);
   });
 
-  it('is clean-label: stamps only target-class images and keeps every label', () => {
+  it('is clean-label: stamps only target-class images, a fraction of the class by default, and keeps every label', () => {
     const set = flatSet(40, 4, 4, 100); // 10 images of each of 4 classes
     const { set: out, indices } = sig({ rate: 0.2, target: 2, seed: 4, frequency: 1 }).poison(set);
-    expect(indices.length).toBe(8);
+    // Barni et al.: rate 0.2 of the target class's 10 images = 2
+    expect(indices.length).toBe(2);
     for (const i of indices) expect(set.labels[i]).toBe(2);
     expect(out.labels).toEqual(set.labels);
     for (let i = 0; i < 40; i++) expect(out.images[i * 16 + 1] !== 100).toBe(indices.includes(i));
-    // more than the class holds: all 10 target images, no more
-    expect(sig({ rate: 0.5, target: 2 }).poison(set).indices.length).toBe(10);
+    expect(sig({ rate: 0.5, target: 2 }).poison(set).indices.length).toBe(5);
+    expect(sig({ rate: 1, target: 2 }).poison(set).indices.length).toBe(10);
     expect(sig({ rate: 0.2, target: 2, seed: 4, frequency: 1 }).poison(set).set.images).toEqual(out.images);
   });
 
-  it('refuses all-to-all and bad amplitudes', () => {
+  it("rateOf 'training-set' (BackdoorBench): round(rate N) target-class images, capped at the class size", () => {
+    const set = flatSet(40, 4, 4, 100);
+    const { set: out, indices } = sig({ rate: 0.2, target: 2, seed: 4, rateOf: 'training-set' }).poison(set);
+    expect(indices.length).toBe(8); // 0.2 * 40
+    for (const i of indices) expect(set.labels[i]).toBe(2);
+    expect(out.labels).toEqual(set.labels);
+    expect(sig({ rate: 0.5, target: 2, rateOf: 'training-set' }).poison(set).indices.length).toBe(10); // 20 > 10 in the class
+  });
+
+  it('refuses all-to-all, bad amplitudes and an unknown rateOf', () => {
     expect(() => sig({ mode: 'all-to-all' })).toThrow(/sig is a clean-label attack/);
     expect(() => sig({ delta: 0 })).toThrow(ConfigError);
-    expect(sig().config()).toEqual({ name: 'sig', delta: 40, frequency: 6, target: 0, rate: 0.1, seed: 0, mode: 'all-to-one' });
+    expect(() => sig({ rateOf: 'class' as 'target-class' })).toThrow(/rateOf must be 'target-class' or 'training-set'; received "class"/);
+    expect(sig().config()).toEqual({ name: 'sig', delta: 40, frequency: 6, rateOf: 'target-class', target: 0, rate: 0.1, seed: 0, mode: 'all-to-one' });
   });
 });

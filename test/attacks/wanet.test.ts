@@ -64,6 +64,60 @@ describe('WaNet (Nguyen & Tran 2021)', () => {
     expect(a.poison(set).indices).toEqual(indices);
   });
 
+  it('poisons each training batch afresh, as the reference: floor(rate b) warped and relabelled, then floor(2 rate b) noise-mode', async () => {
+    const batch = flatSet(64, 6, 6, 0, 4);
+    for (let i = 0; i < batch.images.length; i++) batch.images[i] = (i * 37) % 256;
+    const before = batch.images.slice();
+    const a = waNet({ rate: 0.1, target: 0, seed: 1 });
+    const poisonBatch = a.batchPoisoner();
+    const first = poisonBatch(batch);
+    const second = poisonBatch(batch);
+    const img = (s: { images: Uint8Array }, i: number) => Array.from(s.images.subarray(i * 36, i * 36 + 36));
+    const warped = a.applyTrigger(batch);
+    // floor(0.1 * 64) = 6 warped with the fixed grid and sent to the target; labels of 6 .. 63 kept
+    for (let i = 0; i < 6; i++) {
+      expect(img(first, i)).toEqual(img(warped, i));
+      expect(first.labels[i]).toBe(0);
+    }
+    for (let i = 6; i < 64; i++) expect(first.labels[i]).toBe(batch.labels[i]);
+    // floor(2 * 6) = 12 noise-mode images: warped along grid + fresh noise, so neither clean nor the plain warp,
+    // and drawn anew on the next batch; the other 46 untouched
+    for (let i = 6; i < 18; i++) {
+      expect(img(first, i)).not.toEqual(img(batch, i));
+      expect(img(first, i)).not.toEqual(img(warped, i));
+      expect(img(second, i)).not.toEqual(img(first, i));
+    }
+    for (let i = 18; i < 64; i++) expect(img(first, i)).toEqual(img(batch, i));
+    expect(img(second, 0)).toEqual(img(first, 0));
+    expect(batch.images).toEqual(before);
+    // the same config replays the same batches
+    const again = waNet({ rate: 0.1, target: 0, seed: 1 }).batchPoisoner();
+    expect(again(batch).images).toEqual(first.images);
+    expect(again(batch).images).toEqual(second.images);
+    await expectNoLeak(() => poisonBatch(batch));
+  });
+
+  it('below one poisoned image per batch, poisons one with probability rate b (BackdoorBench), with its 2 noise-mode images', () => {
+    const batch = flatSet(5, 6, 6, 0, 4, 1);
+    for (let i = 0; i < batch.images.length; i++) batch.images[i] = (i * 37) % 256;
+    const poisonBatch = waNet({ rate: 0.1, target: 3, seed: 2 }).batchPoisoner();
+    let withOne = 0;
+    for (let t = 0; t < 100; t++) {
+      const out = poisonBatch(batch);
+      const changed = Array.from({ length: 5 }, (_, i) => Buffer.compare(Buffer.from(out.images.subarray(i * 36, i * 36 + 36)), Buffer.from(batch.images.subarray(i * 36, i * 36 + 36))) !== 0);
+      const relabelled = out.labels[0] === 3 && batch.labels[0] !== 3;
+      if (relabelled) {
+        withOne++;
+        expect(changed).toEqual([true, true, true, false, false]);
+      } else {
+        expect(changed).toEqual([false, false, false, false, false]);
+      }
+    }
+    // rate * b = 0.5: binomial(100, 0.5) has mean 50 and standard deviation 5
+    expect(withOne).toBeGreaterThan(35);
+    expect(withOne).toBeLessThan(65);
+  });
+
   it('re-created from its config and grid it stamps the same bytes, and no tensor is left behind', async () => {
     const a = waNet({ seed: 7 });
     const set = flatSet(3, 8, 8, 0);

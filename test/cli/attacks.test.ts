@@ -21,6 +21,7 @@ describe('tsbd attacks, show-trigger and attack options', () => {
     expect(sig?.options).toEqual([
       { flag: '--sig-delta', default: 40, help: 'sinusoid amplitude, 0..255 pixel scale' },
       { flag: '--sig-frequency', default: 6, help: 'sinusoid periods across the image width' },
+      { flag: '--sig-rate-of', default: 'target-class', help: '--poison-rate is a fraction of the target class (Barni et al.) or of the training set (BackdoorBench)' },
     ]);
     expect((await tsbd('attacks')).stdout).toMatch(/wanet: .*\n {2}--wanet-k +control grid side/);
   });

@@ -141,6 +141,33 @@ describe('batchDataset for model.fitDataset', () => {
     expect(() => batchDataset(set, { batchSize: 0 })).toThrow(ConfigError);
   });
 
+  it('transformBatch changes each batch in order, after the shuffle, and leaves the set untouched', async () => {
+    const before = set.images.slice();
+    const sizes: number[] = [];
+    // each call relabels its batch to the call's number (0, 1, 2) and sets pixel 0 of every image to 255
+    const ds = batchDataset(set, {
+      batchSize: 4,
+      shuffle: false,
+      transformBatch: (b) => {
+        const images = b.images.slice();
+        for (let i = 0; i < b.count; i++) images[i * 16] = 255;
+        sizes.push(b.count);
+        return { ...b, images, labels: new Uint8Array(b.count).fill(sizes.length - 1) };
+      },
+    }) as unknown as Ds;
+    expect(await epochLabels(ds)).toEqual([0, 0, 0, 0, 1, 1, 1, 1, 2, 2]);
+    expect(sizes).toEqual([4, 4, 2]);
+    const it = await ds.iterator();
+    const r = await it.next();
+    if (r.done === true) throw new Error('no batch');
+    // image 0 of the second epoch (no shuffle): pixel 0 is 255 -> 1; pixel 1 keeps (1 * 31) / 255
+    const x = r.value.xs.dataSync();
+    expect(x[0]).toBeCloseTo(1, 6);
+    expect(x[1]).toBeCloseTo(31 / 255, 6);
+    tf.dispose([r.value.xs, r.value.ys]);
+    expect(set.images).toEqual(before);
+  });
+
   it('trains a model over epochs without leaking, with augmentation on', async () => {
     const model = tfl.sequential();
     model.add(tfl.layers.flatten({ inputShape: [4, 4, 1] }));

@@ -85,8 +85,15 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
     attack.prepare(trainSet);
     logLine(opts.quiet, `${attack.name}: trigger network trained for ${attack.steps} steps on the training images`);
   }
-  const poisoned = attack === undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
-  logLine(opts.quiet, `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`);
+  // An attack that poisons every batch afresh (WaNet, as its reference) trains on the clean set through its poisoner.
+  const perBatch = attack?.batchPoisoner?.();
+  const poisoned = attack === undefined || perBatch !== undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
+  logLine(
+    opts.quiet,
+    perBatch === undefined
+      ? `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`
+      : `${opts.attack}: each batch poisoned afresh (floor(${attack?.rate} x batch size) images) of ${trainSet.count} training images`,
+  );
   const model = buildModel(opts.arch, {
     inputShape: [train.height, train.width, train.channels],
     numClasses: train.numClasses,
@@ -99,6 +106,7 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
       batchSize: opts.batchSize,
       lr: opts.lr,
       seed: opts.seed,
+      ...(perBatch === undefined ? {} : { transformBatch: perBatch }),
       onEpochEnd: (e, loss, acc) => logLine(opts.quiet, `attack epoch ${e + 1}/${opts.epochs}: loss ${loss.toFixed(4)} acc ${acc?.toFixed(4)}`),
     });
     const m = await evaluate(model, test, attack);
