@@ -1,15 +1,15 @@
 import { BenchData } from './bench_data';
 import type { Cell } from './cell';
-import type { WorkerReply } from './pool';
+import type { CellReply } from './cell_process';
 import { writeRecordOnce } from './record';
 import { runCell } from './run_cell';
 
 /**
- * The worker side of {@link runPool}: runs each cell the parent sends, one at a time, writes its record, and replies.
+ * The child side of {@link CellProcess}: runs each cell the parent sends, one at a time, writes its record, and replies.
  * Resolves once the parent disconnects and the last cell has ended.
  */
 export function serveIpc(out: string, log: (line: string) => void): Promise<void> {
-  const send = (m: WorkerReply): void => void process.send?.(m);
+  const send = (m: CellReply): void => void process.send?.(m);
   const env = { out, data: new BenchData(), log };
   let chain = Promise.resolve();
   return new Promise((resolve) => {

@@ -1,9 +1,10 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { ConfigError } from '../errors';
-import { BenchData } from './bench_data';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Cell } from './cell';
-import { hasRecord, writeRecordOnce, type CellRecord } from './record';
-import { runCell } from './run_cell';
+import { CellProcess } from './cell_process';
+import { hasRecord, recordsDir, writeRecordOnce, type CellRecord } from './record';
 
 /** The BullMQ queue the cells go through. */
 const QUEUE = 'tsbd-bench';
@@ -59,27 +60,31 @@ export interface QueueWorkerOptions {
   lockSeconds: number;
   /** Return once the queue holds no waiting, delayed or active job; else run until `signal` aborts. */
   exitWhenDone: boolean;
+  /** The built CLI the cells run in (a {@link CellProcess}), and its tfjs backend. */
+  script: string;
+  backend: string;
   signal?: AbortSignal;
   log: (line: string) => void;
 }
 
 /**
- * Runs queued cells one at a time until stopped: each job's record is written once under `out` (create-exclusive,
- * so a cell run twice after a stall still has one record) and is also the job's return value, kept in Redis.
+ * Runs queued cells one at a time, each in a {@link CellProcess}, until stopped: each job's record is written once
+ * under `out` (create-exclusive, so a cell run twice after a stall still has one record) and is also the job's
+ * return value, kept in Redis. A job whose worker dies is run again by another worker once its lock expires.
  */
 export async function runQueueWorker(url: string, opts: QueueWorkerOptions): Promise<number> {
   const connection = redisConnection(url);
-  const env = { out: opts.out, data: new BenchData(), log: opts.log };
+  let proc: CellProcess | undefined;
   let ran = 0;
   const worker = new Worker<{ cell: Cell }, CellRecord>(
     QUEUE,
     async (job) => {
       opts.log(`cell ${job.data.cell.hash} start (attempt ${job.attemptsMade + 1})`);
-      const record = await runCell(job.data.cell, env);
-      writeRecordOnce(opts.out, record);
+      proc = proc?.alive === true ? proc : new CellProcess(opts.script, opts.backend, opts.out);
+      await proc.run(job.data.cell);
       ran++;
       opts.log(`cell ${job.data.cell.hash} done`);
-      return record;
+      return JSON.parse(readFileSync(join(recordsDir(opts.out), `${job.data.cell.hash}.json`), 'utf8')) as CellRecord;
     },
     { connection, concurrency: 1, lockDuration: opts.lockSeconds * 1000, stalledInterval: (opts.lockSeconds * 1000) / 2, maxStalledCount: 2 },
   );
@@ -101,6 +106,7 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions): Pro
   } finally {
     await worker.close();
     await queue.close();
+    proc?.close();
   }
   return ran;
 }

@@ -32,18 +32,26 @@ export function workerCommand(backend: () => BackendName): Command {
     .option('--quiet', 'no progress on stderr', false)
     .action(async (opts: WorkerCliOptions) => {
       if (opts.ipc === (opts.queue !== undefined)) throw new ConfigError('tsbd worker needs --queue redis://HOST:PORT/DB', { option: 'queue' });
-      const used = await selectBackend(backend());
       const log = (line: string): void => logLine(opts.quiet, line);
       if (opts.ipc) {
+        await selectBackend(backend());
         await serveIpc(opts.out, log);
         return;
       }
-      log(`backend ${used}; worker on ${opts.queue}`);
+      log(`worker on ${opts.queue}; cells run in a child process on backend ${backend()}`);
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
       try {
-        const ran = await runQueueWorker(opts.queue as string, { out: opts.out, lockSeconds: opts.lockSeconds, exitWhenDone: opts.exitWhenDone, signal: stop.signal, log });
+        const ran = await runQueueWorker(opts.queue as string, {
+          out: opts.out,
+          lockSeconds: opts.lockSeconds,
+          exitWhenDone: opts.exitWhenDone,
+          script: process.argv[1] as string,
+          backend: backend(),
+          signal: stop.signal,
+          log,
+        });
         printResult(opts.json, { ran, out: opts.out });
       } finally {
         process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
