@@ -9,6 +9,7 @@ import { defensesCommand } from './commands/defenses';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { purifyCommand } from './commands/purify';
+import { reportCommand } from './commands/report';
 import { showTriggerCommand } from './commands/show_trigger';
 import { workerCommand } from './commands/worker';
 
@@ -31,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
-  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand(), benchCommand(backend), workerCommand(backend)]) {
+  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand(), benchCommand(backend), workerCommand(backend), reportCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   try {
