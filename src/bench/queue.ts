@@ -9,8 +9,12 @@ import { hasRecord, recordsDir, writeRecordOnce, type CellRecord } from './recor
 /** The BullMQ queue the cells go through. */
 const QUEUE = 'tsbd-bench';
 
-/** Redis connection options from redis://[user:password@]HOST:PORT[/DB]. @throws ConfigError for another form. */
-export function redisConnection(url: string): ConnectionOptions {
+/**
+ * Redis connection options from redis://[user:password@]HOST:PORT[/DB]. A worker retries forever (BullMQ requires
+ * it); a one-shot command (enqueue, collect) gives up after 4 failed connection attempts (about 1 s), so that an
+ * unreachable server is an error, not a hang. @throws ConfigError for another form.
+ */
+export function redisConnection(url: string, oneShot = false): ConnectionOptions {
   let u: URL;
   try {
     u = new URL(url);
@@ -27,7 +31,8 @@ export function redisConnection(url: string): ConnectionOptions {
     db: db === '' ? 0 : Number(db),
     ...(u.username === '' ? {} : { username: decodeURIComponent(u.username) }),
     ...(u.password === '' ? {} : { password: decodeURIComponent(u.password) }),
-    maxRetriesPerRequest: null,
+    maxRetriesPerRequest: oneShot ? 1 : null,
+    ...(oneShot ? { retryStrategy: (attempt: number): number | null => (attempt > 4 ? null : 250) } : {}),
   };
 }
 
@@ -36,7 +41,7 @@ export function redisConnection(url: string): ConnectionOptions {
  * job id it holds already, so a cell is never enqueued twice. Returns how many jobs were new.
  */
 export async function enqueueCells(url: string, cells: readonly Cell[], out: string): Promise<{ enqueued: number; skipped: number }> {
-  const queue = new Queue(QUEUE, { connection: redisConnection(url) });
+  const queue = new Queue(QUEUE, { connection: redisConnection(url, true) });
   try {
     const todo = cells.filter((c) => !hasRecord(out, c.hash));
     const known = new Set<string>();
@@ -116,7 +121,7 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions): Pro
  * failed jobs with their reasons.
  */
 export async function collectRecords(url: string, out: string): Promise<{ collected: number; present: number; failed: { hash: string; reason: string }[] }> {
-  const queue = new Queue(QUEUE, { connection: redisConnection(url) });
+  const queue = new Queue(QUEUE, { connection: redisConnection(url, true) });
   try {
     let collected = 0;
     let present = 0;
