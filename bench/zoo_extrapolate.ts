@@ -13,7 +13,7 @@ import { join } from 'node:path';
 
 import { createAttack } from '../src/attacks/registry';
 import { selectBackend } from '../src/backend';
-import { defenderSplit } from '../src/cli/commands/eval';
+import { defenderSplit } from '../src/data/defender_split';
 import { loadFashionMnist } from '../src/node';
 import { compileForFinetune } from '../src/defenses/stage_tools';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 
 import { createAttack } from '../src/attacks/registry';
 import { selectBackend } from '../src/backend';
-import { defenderSplit } from '../src/cli/commands/eval';
+import { defenderSplit } from '../src/data/defender_split';
 import { loadFashionMnist } from '../src/node';
 import { purify } from '../src/defenses/tsbd';
 import type { PurifyOptions } from '../src/defenses/tsbd_options';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { reinitMask } from '../src/callbacks/nwc_reinit';
 import { selectBackend } from '../src/backend';
-import { defenderSplit } from '../src/cli/commands/eval';
+import { defenderSplit } from '../src/data/defender_split';
 import { loadFashionMnist } from '../src/node';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
 import { unlearn } from '../src/defenses/unlearn';

@@ -4,11 +4,14 @@ import type { BackendName } from '../backend/select_backend';
 import { IoError, TsbdError } from '../errors';
 import { attackCommand } from './commands/attack';
 import { attacksCommand } from './commands/attacks';
+import { benchCommand } from './commands/bench';
 import { defensesCommand } from './commands/defenses';
 import { demoCommand } from './commands/demo';
 import { evalCommand } from './commands/eval';
 import { purifyCommand } from './commands/purify';
+import { reportCommand } from './commands/report';
 import { showTriggerCommand } from './commands/show_trigger';
+import { workerCommand } from './commands/worker';
 
 /**
  * The `tsbd` command line. Exit codes: 0 success; 2 bad usage: the command line cannot be carried out as given (an
@@ -29,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const backend = (): BackendName => program.opts<{ backend: BackendName }>().backend;
-  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand()]) {
+  for (const cmd of [demoCommand(backend), attackCommand(backend), attacksCommand(), showTriggerCommand(backend), purifyCommand(backend), evalCommand(backend), defensesCommand(), benchCommand(backend), workerCommand(backend), reportCommand()]) {
     program.addCommand(cmd.exitOverride());
   }
   try {

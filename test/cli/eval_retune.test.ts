@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defenderSplit } from '../../src/cli/commands/eval';
+import { defenderSplit } from '../../src/data/defender_split';
 import { tsbd } from '../helpers/run_cli';
 import { seededSample } from '../../src/cli/options';
 import type { ImageSet } from '../../src/data/image_set';

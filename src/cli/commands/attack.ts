@@ -2,15 +2,12 @@ import { Command, Option } from 'commander';
 import { selectBackend, type BackendName } from '../../backend/select_backend';
 import type { Attack } from '../../attacks/attack';
 import { saveAttack } from '../../attacks/attack_file';
-import { InputAware } from '../../attacks/input_aware';
-import { Ssba } from '../../attacks/ssba';
-import { Trojan } from '../../attacks/trojan';
 import { meanPsnr } from '../../attacks/psnr';
 import { subset, type ImageSet } from '../../data/image_set';
 import { saveModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
-import { buildModel, listArchs, type Arch } from '../../models/registry';
-import { trainClassifier } from '../../training/train_classifier';
+import { listArchs, type Arch } from '../../models/registry';
+import { trainAttackedModel } from '../../training/train_attacked';
 import { attackFromOptions, withAttackOptions, type AttackCliOptions } from '../attack_options';
 import { logLine } from '../progress';
 import { checkOutDir, DATA_HELP, formatOption, imageSizeOption, loadData, parsePositiveInt, parseSeed, printResult, seededSample, withOutputOptions, type DataCliOptions } from '../options';
@@ -56,18 +53,6 @@ export function attackCommand(backend: () => BackendName): Command {
   });
 }
 
-/** Trains the clean reference model (the attack's recipe and seed, `referenceEpochs` epochs) and optimises the patch on it. */
-async function prepareTrojan(attack: Trojan, opts: AttackCommandOptions, clean: ImageSet): Promise<void> {
-  const reference = buildModel(opts.arch, { inputShape: [clean.height, clean.width, clean.channels], numClasses: clean.numClasses, seed: opts.seed });
-  try {
-    await trainClassifier(reference, clean, { epochs: attack.referenceEpochs, batchSize: opts.batchSize, lr: opts.lr, seed: opts.seed });
-    attack.prepare(reference, clean);
-    logLine(opts.quiet, `trojan: patch optimised on a reference model trained ${attack.referenceEpochs} epoch(s) on clean data`);
-  } finally {
-    reference.dispose();
-  }
-}
-
 /** The test images the attack relabels (as `evaluate` measures ASR on), and their PSNR once stamped, in dB. */
 function stampedPsnr(attack: Attack, test: ImageSet): number {
   const keep: number[] = [];
@@ -80,35 +65,8 @@ async function runAttack(opts: AttackCommandOptions, attack: Attack | undefined)
   const { train, test, source } = loadData(opts);
   logLine(opts.quiet, `data ${source}: ${train.count} train, ${test.count} test images`);
   const trainSet = seededSample(train, opts.trainSize, opts.seed);
-  if (attack instanceof Trojan) await prepareTrojan(attack, opts, trainSet);
-  if (attack instanceof Ssba || attack instanceof InputAware) {
-    attack.prepare(trainSet);
-    logLine(opts.quiet, `${attack.name}: trigger network trained for ${attack.steps} steps on the training images`);
-  }
-  // An attack that poisons every batch afresh (WaNet, as its reference) trains on the clean set through its poisoner.
-  const perBatch = attack?.batchPoisoner?.();
-  const poisoned = attack === undefined || perBatch !== undefined ? { set: trainSet, indices: new Int32Array(0) } : attack.poison(trainSet);
-  logLine(
-    opts.quiet,
-    perBatch === undefined
-      ? `${opts.attack}: ${poisoned.indices.length} of ${trainSet.count} training images poisoned`
-      : `${opts.attack}: each batch poisoned afresh (floor(${attack?.rate} x batch size) images) of ${trainSet.count} training images`,
-  );
-  const model = buildModel(opts.arch, {
-    inputShape: [train.height, train.width, train.channels],
-    numClasses: train.numClasses,
-    seed: opts.seed,
-    ...(opts.width === undefined ? {} : { width: opts.width }),
-  });
+  const { model } = await trainAttackedModel(trainSet, attack, opts, (line) => logLine(opts.quiet, line));
   try {
-    await trainClassifier(model, poisoned.set, {
-      epochs: opts.epochs,
-      batchSize: opts.batchSize,
-      lr: opts.lr,
-      seed: opts.seed,
-      ...(perBatch === undefined ? {} : { transformBatch: perBatch }),
-      onEpochEnd: (e, loss, acc) => logLine(opts.quiet, `attack epoch ${e + 1}/${opts.epochs}: loss ${loss.toFixed(4)} acc ${acc?.toFixed(4)}`),
-    });
     const m = await evaluate(model, test, attack);
     await saveModel(model, opts.out, { force: opts.force });
     if (attack === undefined) return { acc: m.acc, asr: null, ra: null, out: opts.out };

@@ -2,12 +2,12 @@ import { Command } from 'commander';
 import { loadAttack } from '../../attacks/attack_file';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
-import { subset, type ImageSet } from '../../data/image_set';
+import { defenderSplit } from '../../data/defender_split';
 import { ConfigError } from '../../errors';
 import { loadModel } from '../../io/file_handler';
 import { evaluate } from '../../metrics/evaluate';
 import { retuneAttack } from '../../metrics/retune_attack';
-import { DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parseSeed, printResult, seededIndices, seededSample, type DataCliOptions } from '../options';
+import { DATA_HELP, formatOption, imageSizeOption, loadData, parseFraction, parseSeed, printResult, type DataCliOptions } from '../options';
 
 interface EvalCliOptions extends DataCliOptions {
   model: string;
@@ -21,21 +21,6 @@ interface EvalCliOptions extends DataCliOptions {
 /** The defaults of `tsbd purify --clean-fraction` and `--seed`, so that `--retune` uses the same clean draw. */
 const PURIFY_CLEAN_FRACTION = 0.05;
 const PURIFY_SEED = 0;
-
-/**
- * The defender's clean draw exactly as `tsbd purify --clean-fraction F --seed S` makes it
- * (`seededSample(train, Math.round(F * train.count), S)`), and the other training images (`rest`, in their order).
- */
-export function defenderSplit(train: ImageSet, fraction: number, seed: number): { clean: ImageSet; rest: ImageSet } {
-  const n = Math.round(fraction * train.count);
-  const clean = seededSample(train, n, seed);
-  const taken = new Uint8Array(train.count);
-  if (n < train.count) for (const i of seededIndices(train.count, n, seed)) taken[i] = 1;
-  else taken.fill(1);
-  const rest: number[] = [];
-  for (let i = 0; i < train.count; i++) if (taken[i] === 0) rest.push(i);
-  return { clean, rest: subset(train, rest) };
-}
 
 /** `tsbd eval`: ACC on the clean test split, ASR and RA on its stamped non-target images; optionally the retuning attack. */
 export function evalCommand(backend: () => BackendName): Command {

@@ -1,0 +1,33 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../io/atomic_write';
+import { ConfigError } from '../../errors';
+import { readRecords } from '../record';
+import { plotSpecs, renderSvg } from './plots';
+import { summarize } from './summary';
+import { markdownTable } from './table';
+
+/**
+ * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, linking its
+ * plots) and the plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
+ * @throws ConfigError when DIR holds no record.
+ */
+export async function writeReport(dir: string, out: string): Promise<string[]> {
+  const records = readRecords(dir);
+  if (records.length === 0) throw new ConfigError(`no records in ${join(dir, 'records')}: run tsbd bench --out ${dir} first`, { dir });
+  mkdirSync(out, { recursive: true });
+  const written: string[] = [];
+  const md = ['# Benchmark report', '', `${records.length} records from ${dir}. DER as BackdoorBench's (0.5 = no change).`, ''];
+  for (const g of summarize(records)) {
+    md.push(markdownTable(g));
+    const slug = `${g.dataset}-${g.arch}-${g.rate}`.replace(/[^A-Za-z0-9.-]+/g, '_');
+    for (const p of plotSpecs(g)) {
+      const file = `${slug}-${p.name}.svg`;
+      writeFileAtomic(join(out, file), await renderSvg(p.spec));
+      written.push(file);
+      md.push(`![${p.name}](${file})`, '');
+    }
+  }
+  writeFileAtomic(join(out, 'report.md'), `${md.join('\n')}\n`);
+  return ['report.md', ...written];
+}

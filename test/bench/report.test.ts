@@ -1,0 +1,110 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CellRecord } from '../../src/bench/record';
+import { meanStd } from '../../src/bench/report/stats';
+import { writeReport } from '../../src/bench/report/write_report';
+
+type M = { acc: number; asr: number };
+
+/** A hand-written record: only the fields the report reads are filled in. */
+function record(attack: string, seed: number, defense: string | null, before: M, after: M | null, der: number | null, retune: [number, number], n?: number): CellRecord {
+  return {
+    hash: `${attack}-${defense ?? 'reference'}-${seed}`,
+    config: {
+      kind: defense === null ? 'reference' : 'defense',
+      defense: defense === null ? null : { name: defense, options: {} },
+      row: { dataset: 'fmnist', arch: 'small-cnn', attack: { name: attack, options: {} }, rate: 0.1, target: 0, seed, trainSize: 100, epochs: 1, batchSize: 64, lr: 0.002, testSize: null },
+      cleanFraction: 0.05,
+      retune: [5, 20],
+    },
+    version: '0.1.0',
+    backend: 'cpu',
+    seeds: { model: seed, defense: seed, retune: seed },
+    cleanCount: 5,
+    before: { ...before, ra: 0 },
+    after: after === null ? null : { ...after, ra: 0 },
+    der,
+    retune: [
+      { k: 5, acc: 0.8, asr: retune[0] },
+      { k: 20, acc: 0.8, asr: retune[1] },
+    ],
+    chose: n === undefined ? null : { fraction: n },
+    seconds: { train: 1, defense: 1, evaluate: 1, retune: 1, total: 3 },
+  };
+}
+
+// DER = (max(0, ASR before - after) - max(0, ACC before - after) + 1) / 2, worked by hand in the comments.
+const RECORDS: CellRecord[] = [
+  record('badnets', 1, 'tsbd', { acc: 0.9, asr: 1.0 }, { acc: 0.88, asr: 0.02 }, 0.98, [0.03, 0.1], 0.2), // (0.98 - 0.02 + 1) / 2
+  record('badnets', 2, 'tsbd', { acc: 0.92, asr: 0.98 }, { acc: 0.86, asr: 0.04 }, 0.94, [0.05, 0.2], 0.3), // (0.94 - 0.06 + 1) / 2
+  record('badnets', 1, 'ft', { acc: 0.9, asr: 1.0 }, { acc: 0.91, asr: 0.9 }, 0.55, [0.9, 0.9]), // (0.10 - 0 + 1) / 2
+  record('badnets', 2, 'ft', { acc: 0.92, asr: 0.98 }, { acc: 0.93, asr: 0.96 }, 0.51, [0.9, 0.9]), // (0.02 - 0 + 1) / 2
+  record('badnets', 1, null, { acc: 0.91, asr: 0.01 }, null, null, [0.02, 0.04]),
+  record('badnets', 2, null, { acc: 0.91, asr: 0.01 }, null, null, [0.02, 0.04]),
+  record('blended', 1, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], 0.1), // (0.45 - 0.10 + 1) / 2
+  record('blended', 2, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], 0.1),
+  record('blended', 1, 'ft', { acc: 0.9, asr: 0.95 }, { acc: 0.9, asr: 0.1 }, 0.925, [0.3, 0.4]), // (0.85 - 0 + 1) / 2
+  record('blended', 2, 'ft', { acc: 0.9, asr: 0.95 }, { acc: 0.9, asr: 0.2 }, 0.875, [0.3, 0.4]), // (0.75 - 0 + 1) / 2
+  record('blended', 1, null, { acc: 0.91, asr: 0.02 }, null, null, [0.03, 0.05]),
+  record('blended', 2, null, { acc: 0.91, asr: 0.02 }, null, null, [0.03, 0.05]),
+];
+
+/** The number of marks vega drew in the mark containers of `type` (symbol, rect): one <path> each. */
+function marks(svg: string, type: string): number {
+  const groups = svg.match(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs')) ?? [];
+  return groups.reduce((n, g) => n + (g.match(/<path /g) ?? []).length, 0);
+}
+
+describe('meanStd', () => {
+  it('is the mean and the sample standard deviation (n - 1), NaN left out', () => {
+    expect(meanStd([0.88, 0.86]).mean).toBeCloseTo(0.87, 12);
+    expect(meanStd([0.88, 0.86]).std).toBeCloseTo(Math.SQRT2 * 0.01, 12); // sqrt((0.01² + 0.01²) / 1)
+    expect(meanStd([1, 2, 3, 4])).toEqual({ mean: 2.5, std: Math.sqrt(5 / 3), n: 4 }); // (2.25 + 0.25 + 0.25 + 2.25) / 3
+    expect(meanStd([0.5])).toEqual({ mean: 0.5, std: 0, n: 1 });
+    expect(meanStd([0.5, Number.NaN]).n).toBe(1);
+  });
+});
+
+describe('tsbd report (writeReport) from fixture records', () => {
+  let dir: string;
+  let files: string[];
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tsbd-report-'));
+    mkdirSync(join(dir, 'records'));
+    for (const r of RECORDS) writeFileSync(join(dir, 'records', `${r.hash}.json`), JSON.stringify(r));
+    files = await writeReport(dir, join(dir, 'report'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the table: rows attacks, columns defenses (sorted by name), ACC / ASR / DER mean ± std, the best DER of each row in bold', () => {
+    const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
+    expect(md).toContain('| attack | no defense (ACC / ASR) | ft | tsbd |');
+    expect(md).toContain('mean ± std over 2 seed(s)');
+    // badnets: attacked ACC (0.90, 0.92), ASR (1.00, 0.98); tsbd ACC (0.88, 0.86), ASR (0.02, 0.04), DER (0.98, 0.94);
+    // ft ACC (0.91, 0.93), ASR (0.90, 0.96), DER (0.55, 0.51). Each pair: std = |a - b| / sqrt(2).
+    expect(md).toContain('| badnets | 0.910 ± 0.014 / 0.990 ± 0.014 | 0.920 ± 0.014 / 0.930 ± 0.042 / 0.530 ± 0.028 | **0.870 ± 0.014 / 0.030 ± 0.014 / 0.960 ± 0.028** |');
+    // blended: ft wins (DER 0.900 against 0.675); its ASR (0.10, 0.20): 0.150 ± 0.071, DER (0.925, 0.875): 0.900 ± 0.035.
+    expect(md).toContain('| blended | 0.900 ± 0.000 / 0.950 ± 0.000 | **0.900 ± 0.000 / 0.150 ± 0.071 / 0.900 ± 0.035** | 0.800 ± 0.000 / 0.500 ± 0.000 / 0.675 ± 0.000 |');
+  });
+
+  it('renders each plot as a valid SVG with one mark per data point', () => {
+    const slug = 'fmnist-small-cnn-0.1';
+    expect(files).toEqual(['report.md', ...['acc-vs-asr', 'der-by-attack', 'retune-asr', 'tsbd-n'].map((p) => `${slug}-${p}.svg`)]);
+    const svg = (name: string): string => {
+      const text = readFileSync(join(dir, 'report', `${slug}-${name}.svg`), 'utf8');
+      expect(XMLValidator.validate(text)).toBe(true);
+      expect(Object.keys(new XMLParser().parse(text))).toEqual(['svg']);
+      return text;
+    };
+    expect(marks(svg('acc-vs-asr'), 'symbol')).toBe(4); // 2 attacks x 2 defenses
+    expect(marks(svg('der-by-attack'), 'rect')).toBe(4);
+    expect(marks(svg('retune-asr'), 'symbol')).toBe(12); // 2 attacks x (2 defenses + clean-trained) x K in {5, 20}
+    expect(marks(svg('tsbd-n'), 'symbol')).toBe(4); // 2 attacks x 2 seeds
+  });
+
+  it('refuses a directory without records', async () => {
+    await expect(writeReport(join(dir, 'report'), join(dir, 'x'))).rejects.toThrow(/no records in/);
+  });
+});
