@@ -16,12 +16,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { selectBackend, type BackendName } from '../src/backend';
+import { selectBackend } from '../src/backend';
 import { augmentImages } from '../src/data/augment';
 import { loadFashionMnist } from '../src/data/fashion_mnist';
 import { subset, type ImageSet } from '../src/data/image_set';
 import { Rng } from '../src/internal/rng';
 import { median, round } from './stats';
+import { benchArgs } from './args';
+
+const USAGE = 'usage: npm run bench:augment -- [--json] [--reps N] [--backend wasm|cpu|tensorflow] [--count N]';
 
 function augmentWithOps(set: ImageSet, rng: Rng, padding: number): ImageSet {
   const { height: h, width: w, channels: ch, count: n } = set;
@@ -50,15 +53,11 @@ function augmentWithOps(set: ImageSet, rng: Rng, padding: number): ImageSet {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const json = argv.includes('--json');
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const reps = Number(opt('--reps') ?? 5);
-  const count = Number(opt('--count') ?? 8000);
-  const backend = await selectBackend((opt('--backend') ?? 'wasm') as BackendName);
+  const args = benchArgs(process.argv.slice(2), USAGE, { json: 'boolean', reps: 'string', backend: 'string', count: 'string' });
+  const json = args.flag('json');
+  const reps = args.positiveInt('reps', 5);
+  const count = args.positiveInt('count', 8000);
+  const backend = await selectBackend(args.backend());
   const { train } = loadFashionMnist('subset');
   const set = subset(train, Array.from({ length: Math.min(count, train.count) }, (_, i) => i));
   const padding = 4;

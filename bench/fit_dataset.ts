@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { selectBackend, type BackendName } from '../src/backend';
+import { selectBackend } from '../src/backend';
 import { batchDataset } from '../src/data/batch_dataset';
 import { loadFashionMnist } from '../src/data/fashion_mnist';
 import { subset, type ImageSet } from '../src/data/image_set';
@@ -20,6 +20,9 @@ import { toTensors } from '../src/data/tensors';
 import { Rng } from '../src/internal/rng';
 import { buildModel } from '../src/models/registry';
 import { median, round } from './stats';
+import { benchArgs } from './args';
+
+const USAGE = 'usage: npm run bench:dataset -- [--json] [--reps N] [--backend wasm|cpu|tensorflow]';
 
 type Batch = { xs: tf.Tensor; ys: tf.Tensor };
 interface Iterable {
@@ -54,14 +57,10 @@ async function iterate(ds: Iterable): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const json = argv.includes('--json');
-  const opt = (name: string): string | undefined => {
-    const i = argv.indexOf(name);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const reps = Number(opt('--reps') ?? 7);
-  const backend = await selectBackend((opt('--backend') ?? 'wasm') as BackendName);
+  const args = benchArgs(process.argv.slice(2), USAGE, { json: 'boolean', reps: 'string', backend: 'string' });
+  const json = args.flag('json');
+  const reps = args.positiveInt('reps', 7);
+  const backend = await selectBackend(args.backend());
   const { train } = loadFashionMnist('subset');
   const set = subset(train, Array.from({ length: 1024 }, (_, i) => i));
   const batchSize = 64;

@@ -17,6 +17,9 @@ import seedrandom from 'seedrandom';
 
 import { Rng } from '../src/internal/rng';
 import { median, round } from './stats';
+import { benchArgs } from './args';
+
+const USAGE = 'usage: npm run bench:rng -- [--json] [--reps N]';
 
 interface Candidate {
   name: string;
@@ -81,10 +84,9 @@ function time(run: () => number): number {
 }
 
 function main(): void {
-  const argv = process.argv.slice(2);
-  const json = argv.includes('--json');
-  const repsAt = argv.indexOf('--reps');
-  const reps = repsAt >= 0 ? Number(argv[repsAt + 1]) : 7;
+  const args = benchArgs(process.argv.slice(2), USAGE, { json: 'boolean', reps: 'string' });
+  const json = args.flag('json');
+  const reps = args.positiveInt('reps', 7);
   const DRAWS = 1e7;
   const N = 60_000;
   const rows = CANDIDATES.map((c) => {

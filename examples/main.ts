@@ -32,11 +32,13 @@ async function main(): Promise<void> {
     .action(async (name: string, opts: { data: 'subset' | 'full'; json: boolean; seed: string }) => {
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed) || seed < 0) program.error(`--seed must be a non-negative integer; received '${opts.seed}'`);
-      const rng = new Rng(seed);
-      Math.random = () => rng.next();
       const load = EXAMPLES[name];
       if (load === undefined) program.error(`unknown example '${name}': expected one of ${Object.keys(EXAMPLES).join(', ')}`);
       const { run } = await (load as NonNullable<typeof load>)();
+      // Seeded after the example's modules are loaded: a module loader may draw from Math.random while it imports
+      // (tsx draws 4 while importing fit_with_tsbd), and a run should not depend on which loader ran it.
+      const rng = new Rng(seed);
+      Math.random = () => rng.next();
       await backend.selectBackend('auto');
       const tensors = tf.memory().numTensors;
       const result = await run({ data: opts.data, log: (line) => process.stderr.write(`${name}: ${line}\n`) });
