@@ -37,7 +37,7 @@ describe('a short poisoned training run per attack (committed subset, wasm)', ()
     await tf.setBackend('cpu');
   });
 
-  it.each(RUNS)('$attack: ASR well above chance, and tsbd eval re-stamps exactly the saved attack', async ({ attack, flags, minAsr, assets }) => {
+  it.each(RUNS)('$attack: ASR well above chance, tsbd eval re-stamps exactly the saved attack, tsbd purify runs on it', async ({ attack, flags, minAsr, assets }) => {
     const out = join(dir, attack);
     const a = await tsbd('--backend', 'wasm', 'attack', '--data', 'fashion-mnist-subset', '--arch', 'small-cnn', '--attack', attack, ...flags,
       '--train-size', '2000', '--epochs', '2', '--seed', '1', '--out', out, '--json', '--quiet');
@@ -50,5 +50,19 @@ describe('a short poisoned training run per attack (committed subset, wasm)', ()
     const e = await tsbd('--backend', 'wasm', 'eval', '--model', out, '--data', 'fashion-mnist-subset', '--attack', join(out, 'attack.json'), '--json');
     expect(e.code).toBe(0);
     expect(JSON.parse(e.stdout)).toEqual({ acc: r.acc, asr: r.asr, ra: r.ra });
-  }, 240_000);
+
+    // tsbd purify runs on every attack's output, and tsbd eval on what it wrote (short settings: this checks that
+    // the commands run on each attack's files, not how well the defense does).
+    const purified = join(dir, `${attack}-purified`);
+    const p = await tsbd('--backend', 'wasm', 'purify', '--model', out, '--data', 'fashion-mnist-subset', '--clean-fraction', '0.02',
+      '--n', '0.1', '--epochs', '1', '--extrapolate-epochs', '1', '--seed', '2', '--out', purified, '--json', '--quiet');
+    expect(p.stderr).toBe('');
+    expect(p.code).toBe(0);
+    // small-cnn scores its four convs, 16 + 16 + 32 + 32 = 96 neurons; floor(0.1 * 96) = 9 are re-initialised.
+    expect((JSON.parse(p.stdout) as { neurons: number }).neurons).toBe(9);
+    const pe = await tsbd('--backend', 'wasm', 'eval', '--model', purified, '--data', 'fashion-mnist-subset', '--attack', join(out, 'attack.json'), '--json');
+    expect(pe.code).toBe(0);
+    const pm = JSON.parse(pe.stdout) as { acc: number; asr: number; ra: number };
+    for (const v of [pm.acc, pm.asr, pm.ra]) expect(v >= 0 && v <= 1).toBe(true);
+  }, 300_000);
 });
