@@ -16,11 +16,10 @@ const of = (m: (typeof METRICS)[number], r: { acc: number; asr: number }): numbe
 
 const ascending = (xs: Iterable<number>): number[] => [...new Set(xs)].sort((a, b) => a - b);
 
-const x = { field: 'n', type: 'quantitative', title: 're-initialisation fraction n', scale: { zero: true } };
-const y = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', title: 'after purification', scale: { domain: [0, 1] } });
+const y = (field: string): Record<string, unknown> => ({ field, type: 'quantitative', title: 'test ACC / ASR after TSBD', scale: { domain: [0, 1] } });
 const color = { field: 'metric', type: 'nominal', title: null, scale: { domain: [...METRICS] } };
-const FIXED = 'fixed n, each seed';
-const AUTO = 'auto n (the defense), each seed';
+const FIXED = 'fixed n (each seed)';
+const AUTO = 'chosen n (each seed)';
 
 /**
  * One attack's TSBD plot over n, as a vega-lite spec, or null when the attack has no tsbd cell with a usable n:
@@ -38,7 +37,10 @@ export function nCurveSpec(g: SummaryGroup, attack: string): PlotSpec | null {
   const kinds: [string, string][] = [];
   if (runs.fixed.length > 0) kinds.push([FIXED, 'circle']);
   if (runs.auto.length > 0) kinds.push([AUTO, 'diamond']);
-  const shape = { field: 'cells', type: 'nominal', title: null, scale: { domain: kinds.map((k) => k[0]), range: kinds.map((k) => k[1]) } };
+  const shape = { field: 'cells', type: 'nominal', title: null, scale: { domain: kinds.map((k) => k[0]), range: kinds.map((k) => k[1]) }, legend: { labelLimit: 400 } };
+  // n from 0 to at least 0.5 (the largest default candidate), so that plots of different attacks line up.
+  const maxN = Math.max(0.5, ...runs.fixed.map((r) => r.n), ...runs.auto.map((r) => r.n));
+  const x = { field: 'n', type: 'quantitative', title: 're-initialisation fraction n', scale: { domain: [0, maxN] } };
   if (runs.fixed.length > 0) {
     const means = ascending(runs.fixed.map((r) => r.n)).flatMap((n) =>
       METRICS.map((metric) => ({ n, metric, mean: meanStd(runs.fixed.filter((r) => r.n === n).map((r) => of(metric, r))).mean })),

@@ -26,6 +26,8 @@ const RECORDS: CellRecord[] = [
   atN('badnets', 1, 0.5, { acc: 0.7, asr: 0.01 }),
   atN('badnets', 2, 0.5, { acc: 0.74, asr: 0.03 }), // n = 0.5: ACC 0.72, ASR 0.02
   record('badnets', 1, 'ft', BEFORE, { acc: 0.91, asr: 0.9 }, 0.55, [0.9, 0.9]),
+  // Not a point of the curve (another option besides n): a column of its own.
+  record('badnets', 1, { name: 'tsbd', options: { n: 0.3, m: 0.5 } }, BEFORE, { acc: 0.8, asr: 0.1 }, 0.85, [0.1, 0.2], { n: 0.3 }),
   record('badnets', 1, null, { acc: 0.91, asr: 0.01 }, null, null, [0.02, 0.04]),
   tsbd('blended', 1, { acc: 0.8, asr: 0.5 }, 0.1),
   tsbd('blended', 2, { acc: 0.82, asr: 0.3 }, 0.1),
@@ -39,7 +41,7 @@ const RECORDS: CellRecord[] = [
  */
 type Mark = { kind: string; fields: Record<string, string> };
 
-const TITLES: Record<string, string> = { 're-initialisation fraction n': 'N', 'after purification': 'Y' };
+const TITLES: Record<string, string> = { 're-initialisation fraction n': 'N', 'test ACC / ASR after TSBD': 'Y' };
 
 /** Every mark item vega drew in the plot's mark containers (role-mark groups; axes and legends left out). */
 function drawnMarks(svg: string): Mark[] {
@@ -85,8 +87,9 @@ describe("tsbd report: TSBD's n (fixture records)", () => {
     expect(files.filter((f) => f.includes('tsbd-n'))).toEqual(['badnets', 'blended', 'sig'].map((a) => `${slug}-${a}-tsbd-n.svg`));
   });
 
-  it('keeps the fixed-n cells out of the table: the auto cell is the defense', () => {
-    expect(md).toContain('| attack | no defense (ACC / ASR) | ft | tsbd |');
+  it('keeps the fixed-n cells out of the table (the auto cell is the defense); other options make a column of their own', () => {
+    expect(md).toContain('| attack | no defense (ACC / ASR) | ft | tsbd | tsbd m=0.5 n=0.3 |');
+    expect(md).toContain('| 0.800 ± 0.000 / 0.100 ± 0.000 / 0.850 ± 0.000 |\n'); // badnets, tsbd m=0.5 n=0.3: one seed
     expect(md).not.toMatch(/\| tsbd n=/);
   });
 
@@ -121,9 +124,9 @@ describe("tsbd report: TSBD's n (fixture records)", () => {
     }
     expect(marks.filter((m) => m.kind === 'line mark')).toHaveLength(2); // ACC and ASR
     // Each seed: 3 fixed n x 2 seeds x 2 metrics hollow circles; 2 seeds x 2 metrics diamonds at the chosen n.
-    const seeds = marks.filter((m) => m.fields['cells'] === 'fixed n, each seed');
+    const seeds = marks.filter((m) => m.fields['cells'] === 'fixed n (each seed)');
     expect(seeds).toHaveLength(12);
-    const chosen = marks.filter((m) => m.fields['cells'] === 'auto n (the defense), each seed');
+    const chosen = marks.filter((m) => m.fields['cells'] === 'chosen n (each seed)');
     expect(chosen.map((m) => [num(m, 'N'), m.fields['metric'], num(m, 'Y')]).sort()).toEqual([
       [0.2, 'ACC', 0.88], [0.2, 'ASR', 0.02], [0.3, 'ACC', 0.86], [0.3, 'ASR', 0.04],
     ]);
@@ -140,7 +143,7 @@ describe("tsbd report: TSBD's n (fixture records)", () => {
     ]);
     const sig = drawnMarks(svg('sig'));
     expect(sig.filter((m) => m.kind === 'rule mark')).toHaveLength(0);
-    expect(sig.filter((m) => m.fields['cells'] === 'fixed n, each seed')).toHaveLength(2);
+    expect(sig.filter((m) => m.fields['cells'] === 'fixed n (each seed)')).toHaveLength(2);
     expect(sig.filter((m) => m.kind === 'line mark')).toHaveLength(2);
   });
 });
