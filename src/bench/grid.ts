@@ -1,6 +1,7 @@
 import { attackSpec } from '../attacks/registry';
 import { getDefense } from '../defenses/registry';
 import type { OptionValue } from '../defenses/defense';
+import { ResolvedOptions } from '../defenses/defense_options';
 import { ConfigError } from '../errors';
 import { listArchs, type Arch } from '../models/registry';
 
@@ -70,7 +71,7 @@ function scalar(g: Record<string, unknown>, field: string, fallback: number | un
   return number(v, field, min, max, integer);
 }
 
-function named(v: unknown, where: string, check: (name: string) => void): NamedOptions {
+function named(v: unknown, where: string, check: (name: string, options: Record<string, OptionValue>) => void): NamedOptions {
   const entry = typeof v === 'string' ? { name: v, options: {} } : v;
   if (typeof entry !== 'object' || entry === null || typeof (entry as { name?: unknown }).name !== 'string') {
     fail(where, 'a name or {"name": ..., "options": {...}}', v);
@@ -81,7 +82,7 @@ function named(v: unknown, where: string, check: (name: string) => void): NamedO
     if (!['number', 'string', 'boolean'].includes(typeof o)) fail(`${where}.options.${k}`, 'a number, string or boolean', o);
   }
   try {
-    check(name);
+    check(name, options as Record<string, OptionValue>);
   } catch (e) {
     throw new ConfigError(`grid: ${where}: ${(e as Error).message}`, { field: where });
   }
@@ -90,7 +91,8 @@ function named(v: unknown, where: string, check: (name: string) => void): NamedO
 
 /**
  * Validates a parsed grid.json and fills in the defaults. Unknown fields, unknown names (attacks, defenses, archs),
- * empty or repeated lists and numbers out of range are refused.
+ * defense options the defense does not take or out of their range, empty or repeated lists and numbers out of range
+ * are refused.
  * @throws ConfigError naming the field, what it must be and what was given.
  */
 export function parseGrid(json: unknown): Grid {
@@ -104,7 +106,7 @@ export function parseGrid(json: unknown): Grid {
     archs: list(g, 'archs', (v, w) => (archs.includes(v as Arch) ? (v as Arch) : fail(w, `one of ${archs.join(', ')}`, v))),
     attacks: list(g, 'attacks', (v, w) => named(v, w, (n) => void attackSpec(n))),
     poisonRates: list(g, 'poisonRates', (v, w) => number(v, w, 0, 1, false)),
-    defenses: list(g, 'defenses', (v, w) => named(v, w, (n) => void getDefense(n))),
+    defenses: list(g, 'defenses', (v, w) => named(v, w, (n, o) => void ResolvedOptions.resolve(n, getDefense(n).options, o))),
     seeds: list(g, 'seeds', (v, w) => number(v, w, 0, 2 ** 32 - 1, true)),
     cleanFraction: scalar(g, 'cleanFraction', undefined, Number.MIN_VALUE, 1, false),
     retune: list(g, 'retune', (v, w) => number(v, w, 0, Infinity, true)),

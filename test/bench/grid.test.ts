@@ -29,10 +29,22 @@ describe('parseGrid', () => {
     [{ trainSize: 10.5 }, /'trainSize' must be an integer/],
     [{ epochs: undefined }, /'epochs' must be given/],
     [{ defenses: [{ name: 'ft', options: { epochs: [1] } }] }, /'defenses\[0\].options.epochs' must be a number, string or boolean/],
+    [{ defenses: ['ft', { name: 'tsbd', options: { n: 1.5 } }] }, /grid: defenses\[1\]: defense 'tsbd': option 'n' must be 'auto' or a fraction in \[0, 1\]; received 1.5/],
+    [{ defenses: [{ name: 'ft', options: { n: 0.3 } }] }, /grid: defenses\[0\]: defense 'ft' has no option 'n'/],
   ])('refuses %j with a ConfigError naming the field', (patch, message) => {
     const g = { ...tiny(), ...patch };
     expect(() => parseGrid(g)).toThrow(ConfigError);
     expect(() => parseGrid(g)).toThrow(message);
+  });
+});
+
+describe('bench/fashion-mnist.json (the committed grid)', () => {
+  it("parses, and has TSBD's auto cell plus fixed n 0.1, 0.3 and 0.5 for the curve over n: 3 seeds x 5 attacks x (1 + 17) cells", () => {
+    const g = parseGrid(JSON.parse(readFileSync(join(__dirname, '..', '..', 'bench', 'fashion-mnist.json'), 'utf8')));
+    const tsbd = g.defenses.filter((d) => d.name === 'tsbd');
+    expect(tsbd).toEqual([{ name: 'tsbd', options: {} }, ...[0.1, 0.3, 0.5].map((n) => ({ name: 'tsbd', options: { n } }))]);
+    expect(g.defenses).toHaveLength(17); // the 14 registered defenses and 3 fixed-n tsbd cells
+    expect(expandGrid(g)).toHaveLength(270); // one reference cell and 17 defense cells per seed x attack
   });
 });
 

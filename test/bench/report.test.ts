@@ -5,46 +5,18 @@ import { join } from 'node:path';
 import type { CellRecord } from '../../src/bench/record';
 import { meanStd } from '../../src/bench/report/stats';
 import { writeReport } from '../../src/bench/report/write_report';
-
-type M = { acc: number; asr: number };
-
-/** A hand-written record: only the fields the report reads are filled in. */
-function record(attack: string, seed: number, defense: string | null, before: M, after: M | null, der: number | null, retune: [number, number], n?: number): CellRecord {
-  return {
-    hash: `${attack}-${defense ?? 'reference'}-${seed}`,
-    config: {
-      kind: defense === null ? 'reference' : 'defense',
-      defense: defense === null ? null : { name: defense, options: {} },
-      row: { dataset: 'fmnist', arch: 'small-cnn', attack: { name: attack, options: {} }, rate: 0.1, target: 0, seed, trainSize: 100, epochs: 1, batchSize: 64, lr: 0.002, testSize: null },
-      cleanFraction: 0.05,
-      retune: [5, 20],
-    },
-    version: '0.1.0',
-    backend: 'cpu',
-    seeds: { model: seed, defense: seed, retune: seed },
-    cleanCount: 5,
-    before: { ...before, ra: 0 },
-    after: after === null ? null : { ...after, ra: 0 },
-    der,
-    retune: [
-      { k: 5, acc: 0.8, asr: retune[0] },
-      { k: 20, acc: 0.8, asr: retune[1] },
-    ],
-    chose: n === undefined ? null : { fraction: n },
-    seconds: { train: 1, defense: 1, evaluate: 1, retune: 1, total: 3 },
-  };
-}
+import { record } from './fixtures/records';
 
 // DER = (max(0, ASR before - after) - max(0, ACC before - after) + 1) / 2, worked by hand in the comments.
 const RECORDS: CellRecord[] = [
-  record('badnets', 1, 'tsbd', { acc: 0.9, asr: 1.0 }, { acc: 0.88, asr: 0.02 }, 0.98, [0.03, 0.1], 0.2), // (0.98 - 0.02 + 1) / 2
-  record('badnets', 2, 'tsbd', { acc: 0.92, asr: 0.98 }, { acc: 0.86, asr: 0.04 }, 0.94, [0.05, 0.2], 0.3), // (0.94 - 0.06 + 1) / 2
+  record('badnets', 1, 'tsbd', { acc: 0.9, asr: 1.0 }, { acc: 0.88, asr: 0.02 }, 0.98, [0.03, 0.1], { n: 0.2 }), // (0.98 - 0.02 + 1) / 2
+  record('badnets', 2, 'tsbd', { acc: 0.92, asr: 0.98 }, { acc: 0.86, asr: 0.04 }, 0.94, [0.05, 0.2], { n: 0.3 }), // (0.94 - 0.06 + 1) / 2
   record('badnets', 1, 'ft', { acc: 0.9, asr: 1.0 }, { acc: 0.91, asr: 0.9 }, 0.55, [0.9, 0.9]), // (0.10 - 0 + 1) / 2
   record('badnets', 2, 'ft', { acc: 0.92, asr: 0.98 }, { acc: 0.93, asr: 0.96 }, 0.51, [0.9, 0.9]), // (0.02 - 0 + 1) / 2
   record('badnets', 1, null, { acc: 0.91, asr: 0.01 }, null, null, [0.02, 0.04]),
   record('badnets', 2, null, { acc: 0.91, asr: 0.01 }, null, null, [0.02, 0.04]),
-  record('blended', 1, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], 0.1), // (0.45 - 0.10 + 1) / 2
-  record('blended', 2, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], 0.1),
+  record('blended', 1, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], { n: 0.1 }), // (0.45 - 0.10 + 1) / 2
+  record('blended', 2, 'tsbd', { acc: 0.9, asr: 0.95 }, { acc: 0.8, asr: 0.5 }, 0.675, [0.5, 0.6], { n: 0.1 }),
   record('blended', 1, 'ft', { acc: 0.9, asr: 0.95 }, { acc: 0.9, asr: 0.1 }, 0.925, [0.3, 0.4]), // (0.85 - 0 + 1) / 2
   record('blended', 2, 'ft', { acc: 0.9, asr: 0.95 }, { acc: 0.9, asr: 0.2 }, 0.875, [0.3, 0.4]), // (0.75 - 0 + 1) / 2
   record('blended', 1, null, { acc: 0.91, asr: 0.02 }, null, null, [0.03, 0.05]),
@@ -91,7 +63,7 @@ describe('tsbd report (writeReport) from fixture records', () => {
 
   it('renders each plot as a valid SVG with one mark per data point', () => {
     const slug = 'fmnist-small-cnn-0.1';
-    expect(files).toEqual(['report.md', ...['acc-vs-asr', 'der-by-attack', 'retune-asr', 'tsbd-n'].map((p) => `${slug}-${p}.svg`)]);
+    expect(files).toEqual(['report.md', ...['acc-vs-asr', 'der-by-attack', 'retune-asr', 'badnets-tsbd-n', 'blended-tsbd-n'].map((p) => `${slug}-${p}.svg`)]);
     const svg = (name: string): string => {
       const text = readFileSync(join(dir, 'report', `${slug}-${name}.svg`), 'utf8');
       expect(XMLValidator.validate(text)).toBe(true);
@@ -101,7 +73,9 @@ describe('tsbd report (writeReport) from fixture records', () => {
     expect(marks(svg('acc-vs-asr'), 'symbol')).toBe(4); // 2 attacks x 2 defenses
     expect(marks(svg('der-by-attack'), 'rect')).toBe(4);
     expect(marks(svg('retune-asr'), 'symbol')).toBe(12); // 2 attacks x (2 defenses + clean-trained) x K in {5, 20}
-    expect(marks(svg('tsbd-n'), 'symbol')).toBe(4); // 2 attacks x 2 seeds
+    // Only auto-n tsbd cells here: each seed's ACC and ASR at its chosen n (test/bench/report/n_curve.test.ts has the curve).
+    expect(marks(svg('badnets-tsbd-n'), 'symbol')).toBe(4); // 2 seeds x {ACC, ASR}
+    expect(marks(svg('blended-tsbd-n'), 'symbol')).toBe(4);
   });
 
   it('refuses a directory without records', async () => {

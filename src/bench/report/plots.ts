@@ -17,8 +17,8 @@ const point = (title: string, values: Row[], encoding: Record<string, unknown>):
  * The report's plots for one group, as vega-lite specs (one mark per data row):
  * - `acc-vs-asr`: per defense and attack, mean ACC against mean ASR after the defense;
  * - `der-by-attack`: mean DER per attack, a bar per defense;
- * - `retune-asr`: mean ASR after each retuning attack, per defense and for the clean-trained model (the yardstick);
- * - `tsbd-n`: TSBD's chosen n per attack and seed (only when there are tsbd cells).
+ * - `retune-asr`: mean ASR after each retuning attack, per defense and for the clean-trained model (the yardstick).
+ * TSBD's plots over n, one per attack, are in n_curve.ts.
  */
 export function plotSpecs(g: SummaryGroup): PlotSpec[] {
   const pairs = g.attacks.flatMap((attack) => g.defenses.flatMap((defense) => {
@@ -29,9 +29,8 @@ export function plotSpecs(g: SummaryGroup): PlotSpec[] {
     ...g.defenses.flatMap((defense) => [...(g.cells.get(`${attack}/${defense}`)?.retune ?? new Map())].map(([k, s]) => ({ attack, model: defense, k: `K = ${k}`, asr: s.mean }))),
     ...[...(g.reference.get(attack)?.retune ?? new Map())].map(([k, s]) => ({ attack, model: 'clean-trained', k: `K = ${k}`, asr: s.mean })),
   ]);
-  const tsbdN: Row[] = g.attacks.flatMap((attack) => (g.tsbdN.get(attack) ?? []).map(({ seed, n }) => ({ attack, seed, n })));
   const where = `${g.dataset}, ${g.arch}, rate ${g.rate}`;
-  const plots: PlotSpec[] = [
+  return [
     {
       name: 'acc-vs-asr',
       spec: point(`ACC against ASR after each defense (${where})`, pairs, {
@@ -66,17 +65,6 @@ export function plotSpecs(g: SummaryGroup): PlotSpec[] {
       }),
     },
   ];
-  if (tsbdN.length > 0) {
-    plots.push({
-      name: 'tsbd-n',
-      spec: point(`TSBD's chosen n per seed (${where})`, tsbdN, {
-        x: { field: 'attack', type: 'nominal' },
-        y: { field: 'n', type: 'quantitative', title: 'chosen n', scale: { domain: [0, 0.5] } },
-        color: { field: 'seed', type: 'nominal' },
-      }),
-    });
-  }
-  return plots;
 }
 
 /** Renders a vega-lite spec to SVG text in Node (vega's headless View; no browser, no canvas). */

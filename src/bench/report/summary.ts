@@ -1,21 +1,61 @@
+import type { NamedOptions } from '../grid';
 import type { CellRecord } from '../record';
 import { meanStd, type Stat } from './stats';
+
+/** TSBD's cells of one attack, per seed (fractions in [0, 1]; ACC and ASR after purification). */
+export interface TsbdRuns {
+  /** Cells that chose n themselves (`tsbd`, n unset or 'auto'): the chosen n (`chose.fraction`) and the probes run. */
+  auto: { seed: number; n: number; probes: number | null; acc: number; asr: number }[];
+  /** Cells run with n given (`{"name": "tsbd", "options": {"n": x}}`, no other option), drawn only as the curve over n. */
+  fixed: { seed: number; n: number; acc: number; asr: number }[];
+}
 
 /** One table of the report: a dataset, an arch and a poison rate. */
 export interface SummaryGroup {
   dataset: string;
   arch: string;
   rate: number;
-  /** Attack names (the rows) and defense names (the columns), sorted by name. */
+  /**
+   * Attack names (the rows) and defense labels (the columns; see {@link defenseLabel}), sorted. TSBD's fixed-n cells
+   * are not among the columns: they are in `tsbd`.
+   */
   attacks: string[];
   defenses: string[];
-  /** `${attack}/${defense}` → ACC, ASR and DER after the defense, over seeds. */
+  /** `${attack}/${defense label}` → ACC, ASR and DER after the defense, over seeds. */
   cells: Map<string, { acc: Stat; asr: Stat; der: Stat; retune: Map<number, Stat> }>;
   /** attack → the attacked model (before any defense) and the clean-trained model, over seeds. */
   attacked: Map<string, { acc: Stat; asr: Stat; retune: Map<number, Stat> }>;
   reference: Map<string, { acc: Stat; asr: Stat; retune: Map<number, Stat> }>;
-  /** attack → TSBD's chosen n per seed (`chose.fraction` of the tsbd cells). */
-  tsbdN: Map<string, { seed: number; n: number }[]>;
+  /** attack → TSBD's auto-n and fixed-n cells (attacks without tsbd cells are absent). */
+  tsbd: Map<string, TsbdRuns>;
+}
+
+/** A defense's column name: its registry name, then its options as `key=value` sorted by key (`tsbd n=0.3`). */
+export function defenseLabel(d: NamedOptions): string {
+  const opts = Object.keys(d.options).sort().map((k) => `${k}=${String(d.options[k])}`);
+  return [d.name, ...opts].join(' ');
+}
+
+/** 'auto': TSBD choosing n (the defense); 'fixed': TSBD with only n given, a point of the curve over n; else null. */
+function tsbdKind(d: NamedOptions): 'auto' | 'fixed' | null {
+  const keys = Object.keys(d.options);
+  if (d.name !== 'tsbd' || keys.some((k) => k !== 'n')) return null;
+  const n = d.options['n'];
+  return n === undefined || n === 'auto' ? 'auto' : typeof n === 'number' ? 'fixed' : null;
+}
+
+/** Records a tsbd cell's n and its ACC / ASR after in `runs` (cells without a numeric n or metrics are skipped). */
+function addTsbd(runs: TsbdRuns, kind: 'auto' | 'fixed', r: CellRecord): void {
+  const seed = r.config.row.seed;
+  const n = kind === 'fixed' ? r.config.defense?.options['n'] : r.chose?.['fraction'];
+  const { acc, asr } = r.after ?? {};
+  if (typeof n !== 'number' || typeof acc !== 'number' || typeof asr !== 'number') return;
+  if (kind === 'fixed') {
+    runs.fixed.push({ seed, n, acc, asr });
+    return;
+  }
+  const probes = r.chose?.['probes'];
+  runs.auto.push({ seed, n, probes: Array.isArray(probes) ? probes.length : null, acc, asr });
 }
 
 function retuneStats(records: readonly CellRecord[]): Map<number, Stat> {
@@ -32,22 +72,27 @@ export function summarize(records: readonly CellRecord[]): SummaryGroup[] {
   return [...byGroup.values()].map((rs) => {
     const first = rs[0] as CellRecord;
     const attacks = [...new Set(rs.map((r) => r.config.row.attack.name))].sort();
-    const defenses = [...new Set(rs.flatMap((r) => (r.config.defense === null ? [] : [r.config.defense.name])))].sort();
+    const columns = rs.flatMap((r) => (r.config.defense === null || tsbdKind(r.config.defense) === 'fixed' ? [] : [defenseLabel(r.config.defense)]));
+    const defenses = [...new Set(columns)].sort();
     const byCell = new Map<string, CellRecord[]>();
     const byAttack = new Map<string, CellRecord[]>();
     const byReference = new Map<string, CellRecord[]>();
-    const tsbdN = new Map<string, { seed: number; n: number }[]>();
+    const tsbd = new Map<string, TsbdRuns>();
     for (const r of rs) {
       const attack = r.config.row.attack.name;
       if (r.config.kind === 'reference' || r.config.defense === null) {
         push(byReference, attack, r);
         continue;
       }
-      push(byCell, `${attack}/${r.config.defense.name}`, r);
       // The attacked model is the same for every defense of a row: count each seed once.
       if ((byAttack.get(attack) ?? []).every((x) => x.config.row.seed !== r.config.row.seed)) push(byAttack, attack, r);
-      const n = r.chose?.['fraction'];
-      if (r.config.defense.name === 'tsbd' && typeof n === 'number') push(tsbdN, attack, { seed: r.config.row.seed, n });
+      const kind = tsbdKind(r.config.defense);
+      if (kind !== null) {
+        const runs = tsbd.get(attack) ?? { auto: [], fixed: [] };
+        tsbd.set(attack, runs);
+        addTsbd(runs, kind, r);
+      }
+      if (kind !== 'fixed') push(byCell, `${attack}/${defenseLabel(r.config.defense)}`, r);
     }
     const cells = new Map(
       [...byCell].map(([k, v]) => [
@@ -69,7 +114,7 @@ export function summarize(records: readonly CellRecord[]): SummaryGroup[] {
       cells,
       attacked: new Map([...byAttack].map(([k, v]) => [k, asGiven(v, false)])),
       reference: new Map([...byReference].map(([k, v]) => [k, asGiven(v, true)])),
-      tsbdN,
+      tsbd,
     };
   });
 }

@@ -3,13 +3,15 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { ConfigError } from '../../errors';
 import { readRecords } from '../record';
-import { plotSpecs, renderSvg } from './plots';
+import { nCurveCaption, nCurveSpec, nCurveTable } from './n_curve';
+import { plotSpecs, renderSvg, type PlotSpec } from './plots';
 import { summarize } from './summary';
 import { markdownTable } from './table';
 
 /**
  * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, linking its
- * plots) and the plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
+ * plots, then TSBD's chosen n per attack and seed with a plot over n per attack) and the plots as
+ * OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
  * @throws ConfigError when DIR holds no record.
  */
 export async function writeReport(dir: string, out: string): Promise<string[]> {
@@ -21,11 +23,19 @@ export async function writeReport(dir: string, out: string): Promise<string[]> {
   for (const g of summarize(records)) {
     md.push(markdownTable(g));
     const slug = `${g.dataset}-${g.arch}-${g.rate}`.replace(/[^A-Za-z0-9.-]+/g, '_');
-    for (const p of plotSpecs(g)) {
+    const plot = async (p: PlotSpec): Promise<string> => {
       const file = `${slug}-${p.name}.svg`;
       writeFileAtomic(join(out, file), await renderSvg(p.spec));
       written.push(file);
-      md.push(`![${p.name}](${file})`, '');
+      return `![${p.name}](${file})`;
+    };
+    for (const p of plotSpecs(g)) md.push(await plot(p), '');
+    const nTable = nCurveTable(g);
+    if (nTable !== '') md.push(nTable);
+    for (const attack of g.attacks) {
+      const p = nCurveSpec(g, attack);
+      const runs = g.tsbd.get(attack);
+      if (p !== null && runs !== undefined) md.push(`${attack}: ${nCurveCaption(runs)}`, '', await plot(p), '');
     }
   }
   writeFileAtomic(join(out, 'report.md'), `${md.join('\n')}\n`);
