@@ -43,8 +43,8 @@ describe('bench/fashion-mnist.json (the committed grid)', () => {
     const g = parseGrid(JSON.parse(readFileSync(join(__dirname, '..', '..', 'bench', 'fashion-mnist.json'), 'utf8')));
     const tsbd = g.defenses.filter((d) => d.name === 'tsbd');
     expect(tsbd).toEqual([{ name: 'tsbd', options: {} }, ...[0.1, 0.3, 0.5].map((n) => ({ name: 'tsbd', options: { n } }))]);
-    expect(g.defenses).toHaveLength(17); // the 14 registered defenses and 3 fixed-n tsbd cells
-    expect(expandGrid(g)).toHaveLength(270); // one reference cell and 17 defense cells per seed x attack
+    expect(g.defenses).toHaveLength(19); // the 16 registered defenses and 3 fixed-n tsbd cells
+    expect(expandGrid(g)).toHaveLength(300); // one reference cell and 19 defense cells per seed x attack
   });
 });
 
