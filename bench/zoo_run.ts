@@ -17,6 +17,7 @@ export const METHODS: Record<string, string[]> = {
   tsbd: [],
   ft: ['--n', '0', '--alpha', '0', '--extrapolate', '0'],
   'tsbd-relative': ['--relative-nwc'],
+  'tsbd-no-head-shift': ['--head-shift', '0'],
 };
 
 function tsbd(cli: string, args: string[]): unknown {

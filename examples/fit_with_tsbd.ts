@@ -1,7 +1,7 @@
 /**
  * A training script in the shape of tfjs-examples' mnist-node (its architecture, rmsprop, batches of 128), with TSBD
  * dropped in between its own `model.fit` calls: a snapshot hook, the unlearning-stop callback, the n rule, the reinit
- * callback and the gradient-norm optimizer wrapper. In a user's project the import is `from 'tfjs-tsbd'`.
+ * and head-shift callbacks and the gradient-norm optimizer wrapper. In a user's project the import is `from 'tfjs-tsbd'`.
  *
  *   npm run -s example -- fit_with_tsbd [--json] [--data full]
  */
@@ -56,8 +56,11 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   log(`n = ${choice.fraction} after ${choice.probes.length} probes`);
   const mask = callbacks.reinitMask(scores1, choice.fraction);
 
-  // Stage 1c + 2: the reinit callback zeroes the chosen weights when fit begins; the wrapped optimizer takes the
-  // activeness-aware step; BatchNorm statistics (none in this architecture) are re-estimated when fit ends.
+  // Stage 1c + 2: the reinit callback zeroes the chosen weights when fit begins; the head-shift callback re-draws the
+  // output layer and keeps it away from the suspect's (mnist-node's output is fed by its hidden Dense 512, where the
+  // backdoor sits; the n rule above assumed it, as purify's headShift 'auto' does for such nets); the wrapped
+  // optimizer takes the activeness-aware step; BatchNorm statistics (none here) are re-estimated when fit ends.
+  const shift = callbacks.headShift({ weight: 3 });
   const inner = tf.train.momentum(0.01, 0.9);
   const gradNorm = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
   model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
@@ -65,8 +68,9 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
     epochs: s.finetuneEpochs,
     batchSize,
     verbose: 0,
-    callbacks: [callbacks.nwcReinit({ mask }), callbacks.batchNormRecalibration({ set: task.clean })],
+    callbacks: [callbacks.nwcReinit({ mask }), shift, callbacks.batchNormRecalibration({ set: task.clean })],
   });
+  shift.dispose();
   const seconds = (performance.now() - start) / 1000;
   tf.dispose([x, y]);
   gradNorm.dispose();

@@ -4,7 +4,7 @@
  * Two ways in:
  * - one shot: `purify(model, cleanSet, options)` returns a purified copy and a report;
  * - drop-in: `hooks` (weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning stop, NWC
- *   re-initialisation, BatchNorm re-estimation) and `train.gradNorm` (the activeness-aware optimizer wrapper, named
+ *   re-initialisation, head shift, BatchNorm re-estimation) and `train.gradNorm` (the activeness-aware optimizer wrapper, named
  *   like tfjs's `tf.train.*` factories) for your own `model.fit` script, or `tsbdFinetune` to wrap a fine-tuning job.
  *
  * Also: every defense behind one interface (`getDefense`), the attacks, the metrics (ACC, ASR, DER, retuning), the

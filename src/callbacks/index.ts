@@ -7,3 +7,4 @@ export {
   type UnlearningStopRecord,
 } from './unlearning_stop';
 export { BatchNormRecalibration, batchNormRecalibration, type BatchNormRecalibrationArgs } from './batch_norm_recalibration';
+export { HeadShift, headShift, type HeadShiftArgs } from './head_shift';

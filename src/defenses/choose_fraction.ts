@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { HeadShift } from '../callbacks/head_shift';
 import { applyReinit, neuronCount, reinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { TsbdEmitter } from '../events';
@@ -228,10 +229,14 @@ async function recoveredAccs(
   const probe = cloneModel(model);
   const opt = tf.train.momentum(o.finetune.lr, o.finetune.momentum);
   const accs: number[] = [];
+  // A candidate recovers as stage 2 will fine-tune it, with the head shift when that is on; the control is plain
+  // fine-tuning, so a candidate's cost is that of zeroing and shifting together.
+  const shift = o.headShift > 0 && fraction > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
   try {
     probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
     if (fraction > 0) applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));
     await fitImageSet(probe, train, {
+      callbacks: shift === undefined ? [] : [shift],
       epochs: epochs.end,
       batchSize: o.auto.probeBatchSize,
       seed: o.seed + 11,
@@ -245,6 +250,7 @@ async function recoveredAccs(
     });
     return [accs[0] as number, accs[1] as number];
   } finally {
+    shift?.dispose();
     disposeOptimizer(opt);
     probe.dispose();
   }
@@ -268,6 +274,6 @@ export async function chooseReinitFraction(
   options: Omit<PurifyOptions, 'fraction' | 'extrapolate'> = {},
 ): Promise<FractionChoice> {
   const { numClasses } = checkCleanSetFits(model, clean);
-  const o = resolvePurifyOptions(options, numClasses, clean.count);
+  const o = resolvePurifyOptions(options, numClasses, clean.count, model);
   return chooseFraction(model, scores, clean, outputKind(model), o, options.events);
 }

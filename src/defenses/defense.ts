@@ -30,8 +30,8 @@ export type DefenseOptions = Readonly<Record<string, OptionValue>>;
 /** One option a defense accepts, as `tsbd defenses` lists it. */
 export interface OptionSpec {
   readonly name: string;
-  /** 'fraction-or-auto': a number in [0, 1] or the string 'auto'. */
-  readonly type: 'number' | 'integer' | 'boolean' | 'fraction-or-auto';
+  /** 'fraction-or-auto': a number in [0, 1] or the string 'auto'; 'number-or-auto': a number in [min, max] or 'auto'. */
+  readonly type: 'number' | 'integer' | 'boolean' | 'fraction-or-auto' | 'number-or-auto';
   readonly default: OptionValue;
   /** Inclusive bounds for numbers. */
   readonly min?: number;

@@ -41,10 +41,10 @@ export class ResolvedOptions {
     return v;
   }
 
-  /** A 'fraction-or-auto' option. */
+  /** A 'fraction-or-auto' or 'number-or-auto' option. */
   fractionOrAuto(name: string): number | 'auto' {
     const v = this.values[name];
-    if (v !== 'auto' && typeof v !== 'number') throw new ConfigError(`option '${name}' is not a fraction or 'auto'`, { option: name });
+    if (v !== 'auto' && typeof v !== 'number') throw new ConfigError(`option '${name}' is not a number or 'auto'`, { option: name });
     return v;
   }
 }
@@ -72,6 +72,9 @@ function checkValue(defense: string, s: OptionSpec, v: OptionValue): void {
     case 'fraction-or-auto':
       if (v !== 'auto' && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)) fail("'auto' or a fraction in [0, 1]");
       return;
+    case 'number-or-auto':
+      if (v !== 'auto' && (typeof v !== 'number' || !inBounds(v))) fail(`'auto' or a number ${bounds()}`);
+      return;
   }
 }
 
@@ -83,7 +86,7 @@ export function parseOptionText(defense: string, spec: OptionSpec, text: string)
   if (spec.type === 'boolean') {
     if (text === 'true') return true;
     if (text === 'false') return false;
-  } else if (spec.type === 'fraction-or-auto' && text === 'auto') {
+  } else if ((spec.type === 'fraction-or-auto' || spec.type === 'number-or-auto') && text === 'auto') {
     return 'auto';
   } else if (text.trim() !== '' && Number.isFinite(Number(text))) {
     return Number(text);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernelsIfWasmLoaded } from '../backend/training_kernels';
+import { HeadShift } from '../callbacks/head_shift';
 import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
@@ -46,6 +47,8 @@ export interface PurifyReport {
     finetuneEpochs: number[];
     after: number;
   };
+  /** The output layer re-drawn and held away from the suspect's (PurifyOptions.headShift); null when off. */
+  headShift: { head: string; weight: number; cosine: number } | null;
   /** Stage 3, the move away from the suspect model (see ExtrapolateOptions); null when it did not run. */
   extrapolation: ExtrapolationReport | null;
   /** Wall time per phase, in seconds. */
@@ -100,7 +103,7 @@ export async function purifyWith(
   const { numClasses } = checkCleanSetFits(model, clean);
   checkFiniteWeights(model);
   const output = outputKind(model);
-  const o = resolvePurifyOptions(options, numClasses, clean.count);
+  const o = resolvePurifyOptions(options, numClasses, clean.count, model);
   const events = options.events;
   const seconds = { unlearn: 0, select: 0, reinit: 0, finetune: 0, extrapolate: 0, total: 0 };
   const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
@@ -130,6 +133,7 @@ export async function purifyWith(
   );
 
   const purified = cloneModel(model);
+  let shift: HeadShift | undefined;
   try {
     const mask = await timed('reinit', 'reinit', async () => {
       const nwcMask = reinitMask(scores, fraction, o.weightFraction);
@@ -139,9 +143,11 @@ export async function purifyWith(
     });
     events?.emit('reinitialized', fraction, mask.neurons, mask.weights);
     const afterReinit = await accOf(purified);
+    // The head is re-drawn when stage 2's fit begins; the penalty is on in stages 2 and 3.
+    shift = o.headShift > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
 
     /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
-    const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: NwcReinit[]): Promise<number[]> => {
+    const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
       const accs: number[] = [];
       const opt = compileForFinetune(purified, output, o.finetune);
       try {
@@ -151,7 +157,7 @@ export async function purifyWith(
           seed,
           augment: o.augment,
           range: o.range,
-          callbacks,
+          callbacks: shift === undefined ? callbacks : [...callbacks, shift],
           onEpochEnd: async (epoch, loss) => {
             const acc = await accOf(purified);
             accs.push(acc);
@@ -203,6 +209,7 @@ export async function purifyWith(
         weights: mask.weights,
         unlearn: { epochs: unlearned.epochs, stopReason: unlearned.stopReason },
         cleanAcc: { before, afterUnlearn: unlearned.acc, afterReinit, finetuneEpochs, after },
+        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN },
         extrapolation,
         seconds,
         backend: tf.getBackend(),
@@ -211,6 +218,8 @@ export async function purifyWith(
   } catch (e) {
     purified.dispose();
     throw e;
+  } finally {
+    shift?.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'relative-nwc', type: 'boolean', default: false, doc: 'rank by weight change relative to the weight norm (experimental)' },
   { name: 'extrapolate', type: 'number', default: 1, min: 0, doc: 'stage 3: move away from the suspect model by this factor, then recover; 0 = off' },
   { name: 'extrapolate-epochs', type: 'integer', default: 10, min: 1, doc: 'stage 3 recovery epochs' },
+  { name: 'head-shift', type: 'number-or-auto', default: 'auto', min: 0, doc: "weight of the cosine that keeps the re-drawn output layer away from the suspect's; 0 = off, auto = 3 when a hidden Dense layer feeds the output" },
   { name: 'augment', type: 'boolean', default: false, doc: 'train-time augmentation (random crop + flip) in every stage' },
 ];
 
@@ -32,6 +33,7 @@ function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, 
     unlearn: { lr: o.number('unlearn-lr') },
     finetune: { epochs: o.number('epochs'), ...(has('alpha') ? { alpha: o.number('alpha') } : {}) },
     extrapolate: { factor: o.number('extrapolate'), epochs: o.number('extrapolate-epochs') },
+    ...(has('head-shift') ? { headShift: o.fractionOrAuto('head-shift') } : {}),
     ...fixed,
     ...(fixed.finetune === undefined ? {} : { finetune: { epochs: o.number('epochs'), ...fixed.finetune } }),
   };
@@ -52,6 +54,7 @@ function choseOf(r: PurifyReport): { [key: string]: ReportValue } {
     recalibratedBatchNorm: r.recalibratedBatchNorm,
     unlearn: { ...r.unlearn },
     cleanAcc: { ...r.cleanAcc, finetuneEpochs: r.cleanAcc.finetuneEpochs },
+    headShift: r.headShift === null ? null : { ...r.headShift },
     extrapolation: r.extrapolation === null ? null : ({ ...r.extrapolation } as unknown as ReportValue),
   };
 }

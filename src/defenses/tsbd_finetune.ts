@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { BatchNormRecalibration } from '../callbacks/batch_norm_recalibration';
+import { HeadShift } from '../callbacks/head_shift';
 import { NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import { ConfigError } from '../errors';
@@ -81,7 +82,7 @@ export class TsbdFinetune {
     if ('extrapolate' in (options as PurifyOptions)) {
       throw new ConfigError('tsbdFinetune has no stage 3: extrapolate is a purify option', { option: 'extrapolate' });
     }
-    this.o = resolvePurifyOptions(options, numClasses, clean.count);
+    this.o = resolvePurifyOptions(options, numClasses, clean.count, model);
     this.output = outputKind(model);
   }
 
@@ -152,7 +153,8 @@ export class TsbdFinetune {
   }
 
   /**
-   * The callbacks for the team's `fit`: zero re-initialisation with the stage-1 mask, then BatchNorm re-estimation on
+   * The callbacks for the team's `fit`: zero re-initialisation with the stage-1 mask, the head shift (unless
+   * `headShift: 0`), then BatchNorm re-estimation on
    * the clean set (unless `recalibrateBatchNorm: false`). The same instances on every call, so a job that trains in
    * several `fit` calls zeroes the weights once.
    */
@@ -161,6 +163,7 @@ export class TsbdFinetune {
     if (mask === undefined) throw new ConfigError('call stageOne() before callbacks(): the reinit mask comes from it', { option: 'stageOne' });
     if (this.madeCallbacks === undefined) {
       const list: tfl.Callback[] = [new NwcReinit({ mask, keepZero: this.o.finetune.keepZero })];
+      if (this.o.headShift > 0) list.push(new HeadShift({ weight: this.o.headShift, seed: this.o.seed + 5 }));
       if (this.o.recalibrateBatchNorm) list.push(new BatchNormRecalibration({ set: this.clean, range: this.o.range }));
       this.madeCallbacks = list;
     }
@@ -173,7 +176,7 @@ export class TsbdFinetune {
     for (const inner of this.madeInner) disposeOptimizer(inner);
     this.madeWrappers = [];
     this.madeInner = [];
-    for (const c of this.madeCallbacks ?? []) if (c instanceof NwcReinit) c.dispose();
+    for (const c of this.madeCallbacks ?? []) if (c instanceof NwcReinit || c instanceof HeadShift) c.dispose();
   }
 }
 

@@ -1,7 +1,8 @@
 import type { AugmentArgs } from '../data/augment';
 import type { PixelRange } from '../data/tensors';
 import type { TsbdEmitter } from '../events';
-import type { LayerSelection } from '../hooks/scorable_layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { hasHiddenDenseHead, type LayerSelection } from '../hooks/scorable_layers';
 import { checkConfig, checkNumber } from '../internal/assert';
 
 /** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
@@ -116,6 +117,13 @@ export interface PurifyOptions {
   unlearn?: UnlearnOptions;
   finetune?: FinetuneOptions;
   extrapolate?: ExtrapolateOptions;
+  /**
+   * Head shift (not in TSBD; see callbacks.HeadShift): the output Dense kernel is re-drawn when stage 2 begins, and
+   * weight * cos(K, K0) is added to the loss of stages 2 and 3 and of the n probes. A weight >= 0 (0 = off), or
+   * 'auto': 3 when a hidden Dense layer feeds the output layer (an MLP, or convolutions flattened into a Dense
+   * layer: where zeroing left the backdoor, docs/foreign-models.md), else 0. @default 'auto'
+   */
+  headShift?: number | 'auto';
   auto?: AutoFractionOptions;
   /** Receives progress and results as typed events. */
   events?: TsbdEmitter;
@@ -134,10 +142,10 @@ export interface ResolvedPurifyOptions {
   unlearn: Required<UnlearnOptions>;
   finetune: Required<FinetuneOptions>;
   extrapolate: Required<ExtrapolateOptions>;
+  headShift: number;
   auto: Required<AutoFractionOptions>;
 }
 
-/** Fills in defaults and validates every option; throws ConfigError naming the first bad one. */
 /**
  * The default batch size for a clean set of `count` images: the reference's 256, or less so that an epoch still has
  * at least 10 steps, as the reference's 2,500-image clean set (5% of CIFAR-10) has at 256. On small clean sets a
@@ -148,7 +156,16 @@ export function stepBatchSize(count: number): number {
   return Math.max(16, Math.min(256, Math.ceil(count / 10)));
 }
 
-export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, cleanCount: number): ResolvedPurifyOptions {
+/** The head-shift weight 'auto' gives: see PurifyOptions.headShift. */
+export const AUTO_HEAD_SHIFT = 3;
+
+/**
+ * Fills in defaults and validates every option; throws ConfigError naming the first bad one.
+ * @param model the model to be purified, for the options whose 'auto' reads its layers (headShift); without it,
+ *   'auto' head shift is off.
+ */
+export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, cleanCount: number, model?: tfl.LayersModel): ResolvedPurifyOptions {
+  const shift = o.headShift ?? 'auto';
   const u = o.unlearn ?? {};
   const f = o.finetune ?? {};
   const a = o.auto ?? {};
@@ -184,6 +201,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       factor: x.factor ?? 1,
       epochs: x.epochs ?? 10,
     },
+    headShift: shift === 'auto' ? (model !== undefined && hasHiddenDenseHead(model) ? AUTO_HEAD_SHIFT : 0) : shift,
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
       tolerance: a.tolerance ?? 0.02,
@@ -217,6 +235,8 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('finetune.rho (r)', r.finetune.rho, 0, Infinity, { minExclusive: true });
   checkNumber('finetune.alpha', r.finetune.alpha, 0, 1);
   checkNumber('extrapolate.factor', r.extrapolate.factor, 0, Infinity);
+  checkConfig(shift === 'auto' || typeof shift === 'number', () => `headShift must be 'auto' or a weight >= 0; received ${String(shift)}`);
+  checkNumber('headShift', r.headShift, 0, Infinity);
   checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(
     r.finetune.normalize === 'global' || r.finetune.normalize === 'per-tensor',

@@ -152,6 +152,28 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
 }
 
 /**
+ * Whether a model output's Dense layer is fed by a hidden Dense layer (through weightless layers such as Dropout or
+ * Activation, and BatchNormalization): an MLP, or convolutions flattened into a Dense layer before the output. False
+ * for heads fed by a pooling, a flatten of convolutions or the input itself.
+ */
+export function hasHiddenDenseHead(model: tfl.LayersModel): boolean {
+  const seen = new Set<LayerLike>();
+  const feedsFromDense = (layer: LayerLike): boolean => {
+    if (seen.has(layer)) return false;
+    seen.add(layer);
+    if (layer instanceof tfl.LayersModel) return layer.outputs.some((t) => feedsFromDense(t.sourceLayer));
+    const cls = layer.getClassName();
+    if (cls === 'Dense') return true;
+    if (layer.weights.length > 0 && cls !== 'BatchNormalization') return false;
+    return layer.inboundNodes.some((node) => node.inboundLayers.some((prev) => feedsFromDense(prev)));
+  };
+  for (const head of outputDenseLayers(model)) {
+    if (head.inboundNodes.some((node) => node.inboundLayers.some((prev) => feedsFromDense(prev)))) return true;
+  }
+  return false;
+}
+
+/**
  * Lists the kernels NWC scores, in layer order. A Conv2D is skipped by its role, not its shape: a residual
  * projection shortcut is left out (unless `includeShortcuts`), while any other 1x1 Conv2D, such as the pointwise
  * layer of a MobileNet block, is scored. Layers with a kernel of another kind (Conv1D, Conv2DTranspose,

@@ -129,7 +129,7 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
   it.each(['-1', 'abc', ''])('--extrapolate %p: exit 2, the message names the flag', async (bad) => {
     const r = await tsbd(...base('conv', 'bad', '--extrapolate', bad));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`--extrapolate expects a factor >= 0 \\(0 turns stage 3 off\\), received '${bad}'`));
+    expect(r.stderr).toMatch(new RegExp(`--extrapolate expects a factor >= 0 \\(0 turns it off\\), received '${bad}'`));
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 

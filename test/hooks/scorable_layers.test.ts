@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../../src/errors';
-import { scorableKernels, unscoredKernelLayers, type LayerSelection } from '../../src/hooks/scorable_layers';
+import { hasHiddenDenseHead, scorableKernels, unscoredKernelLayers, type LayerSelection } from '../../src/hooks/scorable_layers';
 
 /** 8x8x3 -> c3 (3x3, 4) -> c1 (1x1, 4) -> dw (3x3, x2 => 8) -> sep (3x3, 5) -> flatten -> hid (6) -> out (3) -> softmax */
 function mixedModel(): tfl.LayersModel {
@@ -177,5 +177,31 @@ describe('unscoredKernelLayers', () => {
       outer.dispose();
       plain.dispose();
     }
+  });
+});
+
+describe('hasHiddenDenseHead: is the output Dense fed by a hidden Dense layer?', () => {
+  const seq = (layers: tfl.layers.Layer[]): tfl.LayersModel => {
+    const m = tfl.sequential();
+    for (const l of layers) m.add(l);
+    return m;
+  };
+  const conv = (): tfl.layers.Layer => tfl.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 });
+  const out = (): tfl.layers.Layer => tfl.layers.dense({ units: 3, activation: 'softmax' });
+
+  it.each([
+    ['an MLP: yes', () => seq([tfl.layers.flatten({ inputShape: [8, 8, 1] }), tfl.layers.dense({ units: 4, activation: 'relu' }), out()]), true],
+    [
+      'conv, flatten, Dense, dropout, BatchNorm, output: yes (through weightless layers and BN)',
+      () => seq([conv(), tfl.layers.flatten(), tfl.layers.dense({ units: 4 }), tfl.layers.dropout({ rate: 0.5 }), tfl.layers.batchNormalization(), out()]),
+      true,
+    ],
+    ['conv, global average pooling, output: no', () => seq([conv(), tfl.layers.globalAveragePooling2d({}), out()]), false],
+    ['conv, flatten straight into the output: no', () => seq([conv(), tfl.layers.flatten(), out()]), false],
+    ['the output Dense on the input itself: no', () => seq([tfl.layers.dense({ inputShape: [5], units: 3 })]), false],
+  ])('%s', (_name, build, expected) => {
+    const m = build();
+    expect(hasHiddenDenseHead(m)).toBe(expected);
+    m.dispose();
   });
 });

@@ -23,6 +23,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   unlearnLr?: number;
   extrapolate: number;
   extrapolateEpochs: number;
+  headShift: number | 'auto';
 }
 
 function parseN(value: string): number | 'auto' {
@@ -43,12 +44,15 @@ function parseUnlearnLr(value: string): number {
   return v;
 }
 
-function parseFactor(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < 0) {
-    throw new InvalidArgumentError(`--extrapolate expects a factor >= 0 (0 turns stage 3 off), received '${value}'`);
-  }
-  return v;
+/** Commander parser for a flag that takes a finite number >= 0, where 0 turns its stage off. */
+function nonNegative(flag: string, what: string): (value: string) => number {
+  return (value: string): number => {
+    const v = Number(value);
+    if (value.trim() === '' || !Number.isFinite(v) || v < 0) {
+      throw new InvalidArgumentError(`${flag} expects ${what} >= 0 (0 turns it off), received '${value}'`);
+    }
+    return v;
+  };
 }
 
 const LAYER_SELECTIONS: readonly LayerSelection[] = ['auto', 'conv', 'conv+dense'];
@@ -106,10 +110,16 @@ export function purifyCommand(backend: () => BackendName): Command {
       .option(
         '--extrapolate <factor>',
         'stage 3: move the fine-tuned weights this multiple of their displacement further from the suspect model, then recover (so that the purification lasts); 0 = off',
-        parseFactor,
+        nonNegative('--extrapolate', 'a factor'),
         1,
       )
       .option('--extrapolate-epochs <n>', 'stage 3 recovery epochs (activeness-aware fine-tuning)', parsePositiveInt, 10)
+      .option(
+        '--head-shift <weight>',
+        "re-draw the output layer and fine-tune it away from the suspect's (weight of their cosine in the loss); 0 = off, auto = 3 when a hidden Dense layer feeds the output layer",
+        (value: string) => (value === 'auto' ? 'auto' : nonNegative('--head-shift', "'auto' or a weight")(value)),
+        'auto',
+      )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
       .option(
@@ -143,6 +153,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
           finetune: { epochs: opts.epochs, normalize: opts.normalize, alpha: opts.alpha },
           extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
+          headShift: opts.headShift,
           events: stderrProgress(opts.quiet),
         });
         try {

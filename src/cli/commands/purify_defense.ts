@@ -21,6 +21,7 @@ const FLAG_TO_OPTION: Readonly<Record<string, string>> = {
   relativeNwc: 'relative-nwc',
   extrapolate: 'extrapolate',
   extrapolateEpochs: 'extrapolate-epochs',
+  headShift: 'head-shift',
   augment: 'augment',
 };
 

@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelError } from '../errors';
+import { outputDenseLayers } from '../hooks/scorable_layers';
+
+/**
+ * A model's output head, re-drawn, and a penalty that holds it away from the head it had: a feature shift in the
+ * manner of FST (Min et al., NeurIPS 2023, arXiv 2310.01875). While the penalty is attached, every `fit` of the model
+ * adds it to the loss through tfjs-layers' own regularizer path (`Layer.addLoss`), whatever loss the model was
+ * compiled with; {@link HeadShift.project} is to be called after every step.
+ */
+export interface HeadShift {
+  /** Name of the re-drawn output Dense layer. */
+  readonly head: string;
+  /** weight * cos(K, K0), K the head's kernel now and K0 the one it had; a new scalar. */
+  penalty(): tf.Scalar;
+  /** Adds the penalty to the head layer's losses (idempotent). */
+  attach(): void;
+  /** Takes it off again (idempotent); the model then trains and saves as before. */
+  detach(): void;
+  /** Rescales the kernel back to ||K0|| (FST's projection), so that only its direction can move. */
+  project(): void;
+  /** cos(K, K0) now: 1 = the old head's direction, 0 = orthogonal, -1 = opposite. */
+  cosine(): number;
+  /** Detaches the penalty and frees the copy of K0. */
+  dispose(): void;
+}
+
+/**
+ * Re-draws `model`'s output Dense kernel (Glorot uniform, seeded, at the old kernel's Frobenius norm; bias 0) in
+ * place, and returns the penalty weight * <K, K0> / ||K0||^2 that keeps it away from the old kernel K0.
+ *
+ * Why the inner product is divided by ||K0||^2 (so that, the norm being held, it is a cosine): FST weights the raw
+ * <K, K0> by 0.2 for ResNet-18 on CIFAR-10, but that scales with ||K0||^2, which ranged from 15 to 56 on the zoo's
+ * development models (docs/foreign-models.md). FST's own 0.2 on the model with 15 is a weight of 3 here.
+ */
+export function shiftHead(model: tfl.LayersModel, weight: number, seed: number): HeadShift {
+  const head = [...outputDenseLayers(model)][0];
+  if (head === undefined) throw new ModelError(`a head shift needs a Dense output layer; model '${model.name}' has none`, { model: model.name });
+  const kernel = head.weights.find((w) => /(^|\/)kernel$/.test(w.originalName));
+  if (kernel === undefined) throw new ModelError(`output layer '${head.name}' has no kernel`, { model: model.name, layer: head.name });
+  const bias = head.weights.find((w) => /(^|\/)bias$/.test(w.originalName));
+  const original = tf.clone(kernel.read());
+  const norm = tf.tidy(() => tf.norm(original));
+  const invNorm2 = 1 / Math.max((norm.dataSync()[0] as number) ** 2, 1e-12);
+  const project = (): void => {
+    tf.tidy(() => {
+      const w = kernel.read();
+      kernel.write(tf.mul(w, tf.div(norm, tf.maximum(tf.norm(w), 1e-12))));
+    });
+  };
+  tf.tidy(() => {
+    kernel.write(tfl.initializers.glorotUniform({ seed }).apply(original.shape) as tf.Tensor);
+    if (bias !== undefined) bias.write(tf.zerosLike(bias.read()));
+  });
+  project();
+  const dot = (): tf.Scalar => tf.sum(tf.mul(kernel.read(), original));
+  const penalty = (): tf.Scalar => tf.tidy(() => tf.mul(dot(), weight * invNorm2) as tf.Scalar);
+  // tfjs-layers keeps a layer's regularizer losses in the array its `losses` getter returns (there is no removal
+  // API): the penalty is pushed with addLoss and spliced out of that array by identity.
+  const detach = (): void => {
+    const i = head.losses.indexOf(penalty);
+    if (i >= 0) head.losses.splice(i, 1);
+  };
+  let disposed = false;
+  return {
+    head: head.name,
+    penalty,
+    attach: () => {
+      if (disposed) throw new ModelError(`the head shift of '${head.name}' was disposed`, { model: model.name, layer: head.name });
+      if (!head.losses.includes(penalty)) head.addLoss(penalty);
+    },
+    detach,
+    project,
+    cosine: () => tf.tidy(() => (dot().dataSync()[0] as number) * invNorm2),
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      detach();
+      tf.dispose([original, norm]);
+    },
+  };
+}
