@@ -65,7 +65,7 @@ async function purifyOne(args: BenchArgs, mathSeed?: number): Promise<void> {
         after: { acc: r4(after.acc), asr: r4(after.asr) },
         accDrop: r4(before.acc - after.acc),
         n: report.fraction,
-        probes: report.probes.map((p) => ({ fraction: p.fraction, cost: r4(p.cost), accepted: p.accepted })),
+        probes: report.probes.map((p) => ({ fraction: p.fraction, cost: r4(p.cost), halfwayCost: r4(p.halfwayCost), measuredCost: r4(p.measuredCost), accepted: p.accepted })),
         extrapolation: report.extrapolation,
         retune,
         seconds: Math.round(report.seconds.total),

@@ -126,6 +126,13 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     expect(c).toMatchObject({ extrapolate: { factor: 1, epochs: 10 } });
   });
 
+  it.each(['-1', 'abc', ''])('--head-shift %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--head-shift', bad));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--head-shift expects 'auto' or a weight >= 0 \\(0 turns it off\\), received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
   it.each(['-1', 'abc', ''])('--extrapolate %p: exit 2, the message names the flag', async (bad) => {
     const r = await tsbd(...base('conv', 'bad', '--extrapolate', bad));
     expect(r.code).toBe(2);

@@ -54,6 +54,39 @@ describe('purify', () => {
     model.dispose();
   });
 
+  it("head shift 'auto': on (weight 3) where a hidden Dense layer feeds the output, off where the convs flatten into it", async () => {
+    const hidden = tfl.sequential();
+    hidden.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: 3 }) }));
+    hidden.add(tfl.layers.flatten());
+    hidden.add(tfl.layers.dense({ units: 5, activation: 'relu', name: 'hidden', kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) }));
+    hidden.add(tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
+    const original = weightsOf(hidden);
+    const clean = toySet(32, 6);
+    const first = await purify(hidden, clean, quick);
+    first.model.dispose();
+    const before = tf.memory().numTensors;
+    const { model: out, report } = await purify(hidden, clean, quick);
+    expect(report.headShift).toMatchObject({ head: 'out', weight: 3 });
+    expect(report.headShift?.cosine).toBeGreaterThanOrEqual(-1);
+    expect(report.headShift?.cosine).toBeLessThan(1);
+    // The new output kernel keeps the suspect's norm (FST's projection), and the suspect itself is untouched.
+    const norm = (m: tfl.LayersModel): number => Math.hypot(...Array.from(m.getLayer('out').getWeights()[0]?.dataSync() ?? []));
+    expect(norm(out)).toBeCloseTo(norm(hidden), 3);
+    expect(weightsOf(hidden)).toEqual(original);
+    out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+
+    const plain = toyModel();
+    const off = await purify(plain, clean, quick);
+    expect(off.report.headShift).toBeNull();
+    off.model.dispose();
+    const forced = await purify(hidden, clean, { ...quick, headShift: 0 });
+    expect(forced.report.headShift).toBeNull();
+    forced.model.dispose();
+    plain.dispose();
+    hidden.dispose();
+  });
+
   it('stage 3 moves away from the suspect model and recovers: its phase, one accuracy per epoch, no leak, input untouched', async () => {
     const model = toyModel();
     const original = weightsOf(model);
