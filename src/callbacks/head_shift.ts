@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { checkNumber } from '../internal/assert';
-import { shiftHead, type HeadShift as HeadShiftPenalty } from '../regularizers/head_shift';
+import { DEFAULT_HEAD_SHIFT, shiftHead, type HeadShift as HeadShiftPenalty } from '../regularizers/head_shift';
 
 /** Arguments of {@link HeadShift}. */
 export interface HeadShiftArgs {
@@ -20,8 +20,8 @@ export interface HeadShiftArgs {
  * penalty is taken off when the `fit` ends; the model saves and trains as usual afterwards.
  *
  * Why, in TSBD: in nets whose backdoor sits in a hidden Dense layer (a flatten-into-Dense head, an MLP), zeroing
- * the NWC-ranked weights and fine-tuning left it (zoo D3: ASR 0.76, D4: 0.38); with the head shifted too, 0.0x
- * (docs/foreign-models.md).
+ * the NWC-ranked weights and fine-tuning left it (zoo D3: ASR 0.761, D4: 0.384); with the head shifted too, D3 0.002
+ * and D4 0.021-0.043 (docs/foreign-models.md).
  *
  * @example
  * await model.fit(x, y, {epochs: 20, callbacks: [nwcReinit({mask}), headShift({weight: 3})]});
@@ -33,7 +33,7 @@ export class HeadShift extends tfl.Callback {
 
   constructor(args: HeadShiftArgs = {}) {
     super();
-    this.weight = args.weight ?? 3;
+    this.weight = args.weight ?? DEFAULT_HEAD_SHIFT;
     this.seed = args.seed ?? 0;
     checkNumber('weight', this.weight, 0, Infinity);
     checkNumber('seed', this.seed, 0, 2 ** 32, { integer: true });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { HeadShift } from '../callbacks/head_shift';
+import { stageHeadShift } from './stage_tools';
 import { applyReinit, neuronCount, reinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { TsbdEmitter } from '../events';
@@ -234,7 +234,7 @@ async function recoveredAccs(
   const accs: number[] = [];
   // A candidate recovers as stage 2 will fine-tune it, with the head shift when that is on; the control is plain
   // fine-tuning, so a candidate's cost is that of zeroing and shifting together.
-  const shift = o.headShift > 0 && fraction > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
+  const shift = fraction > 0 ? stageHeadShift(o) : undefined;
   try {
     probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
     if (fraction > 0) applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));

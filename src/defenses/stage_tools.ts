@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { crossEntropyLoss } from '../losses/cross_entropy';
 import { GradNormOptimizer } from '../optimizers/grad_norm';
-import type { FinetuneOptions } from './tsbd_options';
+import { HeadShift } from '../callbacks/head_shift';
+import type { FinetuneOptions, ResolvedPurifyOptions } from './tsbd_options';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 
 /** An activeness-aware optimizer (gradient-norm wrapper around SGD with momentum) and what it owns. */
@@ -31,4 +32,9 @@ export function compileForFinetune(
       disposeOptimizer(inner);
     },
   };
+}
+
+/** The head-shift callback purify's stages and probes use (seeded from `seed`), or undefined when the shift is off. */
+export function stageHeadShift(o: ResolvedPurifyOptions): HeadShift | undefined {
+  return o.headShift > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
 }

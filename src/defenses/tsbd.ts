@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernelsIfWasmLoaded } from '../backend/training_kernels';
-import { HeadShift } from '../callbacks/head_shift';
+import type { HeadShift } from '../callbacks/head_shift';
 import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
@@ -15,7 +15,7 @@ import { recalibrateBatchNorm } from '../models/recalibrate_batch_norm';
 import { fitImageSet } from '../training/fit_image_set';
 import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
-import { compileForFinetune } from './stage_tools';
+import { compileForFinetune, stageHeadShift } from './stage_tools';
 import { unlearn } from './unlearn';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
@@ -144,7 +144,7 @@ export async function purifyWith(
     events?.emit('reinitialized', fraction, mask.neurons, mask.weights);
     const afterReinit = await accOf(purified);
     // The head is re-drawn when stage 2's fit begins; the penalty is on in stages 2 and 3.
-    shift = o.headShift > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
+    shift = stageHeadShift(o);
 
     /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
     const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {

@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { BatchNormRecalibration } from '../callbacks/batch_norm_recalibration';
 import { HeadShift } from '../callbacks/head_shift';
+import { stageHeadShift } from './stage_tools';
 import { NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import { ConfigError } from '../errors';
@@ -163,7 +164,8 @@ export class TsbdFinetune {
     if (mask === undefined) throw new ConfigError('call stageOne() before callbacks(): the reinit mask comes from it', { option: 'stageOne' });
     if (this.madeCallbacks === undefined) {
       const list: tfl.Callback[] = [new NwcReinit({ mask, keepZero: this.o.finetune.keepZero })];
-      if (this.o.headShift > 0) list.push(new HeadShift({ weight: this.o.headShift, seed: this.o.seed + 5 }));
+      const shift = stageHeadShift(this.o);
+      if (shift !== undefined) list.push(shift);
       if (this.o.recalibrateBatchNorm) list.push(new BatchNormRecalibration({ set: this.clean, range: this.o.range }));
       this.madeCallbacks = list;
     }

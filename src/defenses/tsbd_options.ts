@@ -3,6 +3,7 @@ import type { PixelRange } from '../data/tensors';
 import type { TsbdEmitter } from '../events';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { hasHiddenDenseHead, type LayerSelection } from '../hooks/scorable_layers';
+import { DEFAULT_HEAD_SHIFT } from '../regularizers/head_shift';
 import { checkConfig, checkNumber } from '../internal/assert';
 
 /** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
@@ -157,7 +158,7 @@ export function stepBatchSize(count: number): number {
 }
 
 /** The head-shift weight 'auto' gives: see PurifyOptions.headShift. */
-export const AUTO_HEAD_SHIFT = 3;
+export const AUTO_HEAD_SHIFT = DEFAULT_HEAD_SHIFT;
 
 /**
  * Fills in defaults and validates every option; throws ConfigError naming the first bad one.

@@ -26,6 +26,9 @@ export interface HeadShift {
   dispose(): void;
 }
 
+/** The head-shift weight used when none is given (callbacks.headShift, purify's headShift 'auto'): FST's 0.2 on D3. */
+export const DEFAULT_HEAD_SHIFT = 3;
+
 /**
  * Re-draws `model`'s output Dense kernel (Glorot uniform, seeded, at the old kernel's Frobenius norm; bias 0) in
  * place, and returns the penalty weight * <K, K0> / ||K0||^2 that keeps it away from the old kernel K0.
