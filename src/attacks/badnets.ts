@@ -2,8 +2,9 @@ import type { ImageSet } from '../data/image_set';
 import { ConfigError } from '../errors';
 import { checkConfig, checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
-import { choosePoisoned, checkTarget, poisonAt, poisonDefaults, poisonLabel, type PoisonArgs } from './poisoning';
+import type { AttackAsset, AttackOption } from './attack';
+import { checkTarget, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link BadNets}. */
 export interface BadNetsArgs extends PoisonArgs {
@@ -43,23 +44,15 @@ export type BadNetsConfig = { name: 'badnets' } & Required<BadNetsArgs>;
  * BadNets (Gu, Dolan-Gavitt & Garg 2017, arXiv:1708.06733): a small fixed patch stamped in a corner; poisoned
  * training images are relabelled to the target class.
  */
-export class BadNets implements Attack<BadNetsConfig> {
+export class BadNets extends PoisoningAttack<BadNetsConfig> {
   readonly name = 'badnets';
   readonly patchSize: number;
   readonly position: PatchPosition;
   readonly pattern: 'white' | 'checker' | 'random';
   readonly patternSeed: number;
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
 
   constructor(args: BadNetsArgs = {}) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.patchSize = args.patchSize ?? 3;
     this.position = args.position ?? 'br';
     this.pattern = args.pattern ?? 'white';
@@ -74,10 +67,6 @@ export class BadNets implements Attack<BadNetsConfig> {
     }
     checkConfig(['white', 'checker', 'random'].includes(this.pattern), () => `pattern must be white, checker or random; received ${String(this.pattern)}`);
     checkNumber('patternSeed', this.patternSeed, 0, 2 ** 32, { integer: true });
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   /** None: the patch is all in the config. */
@@ -99,10 +88,9 @@ export class BadNets implements Attack<BadNetsConfig> {
     return { ...set, images };
   }
 
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
+  override poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
     this.check(set);
-    const indices = choosePoisoned(set, this, false);
-    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
+    return super.poison(set);
   }
 
   private check(set: ImageSet): void {

@@ -1,9 +1,10 @@
 import type { ImageSet } from '../data/image_set';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import type { AttackAsset, AttackOption } from './attack';
 import { AssetStore } from './asset_store';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import { toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link Blended}. */
 export interface BlendedArgs extends PoisonArgs {
@@ -28,22 +29,14 @@ const PATTERN_SALT = 0x2545f491;
  * downloaded here; the blend image is instead uniform random noise, one value per pixel and channel drawn from the
  * seed (Chen et al.'s own random-pattern variant). It is saved beside attack.json as the asset 'pattern'.
  */
-export class Blended implements Attack<BlendedConfig> {
+export class Blended extends PoisoningAttack<BlendedConfig> {
   readonly name = 'blended';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly alpha: number;
   private readonly store: AssetStore;
 
   /** `assets` re-creates the attack with a saved blend image ('pattern', uint8 [h, w, c]). */
   constructor(args: BlendedArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.alpha = args.alpha ?? 0.2;
     checkNumber('alpha', this.alpha, 0, 1, { minExclusive: true });
     this.store = new AssetStore(
@@ -56,10 +49,6 @@ export class Blended implements Attack<BlendedConfig> {
       },
       assets,
     );
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): BlendedConfig {
@@ -78,11 +67,6 @@ export class Blended implements Attack<BlendedConfig> {
     const a = this.alpha;
     for (let i = 0; i < set.images.length; i++) images[i] = toPixel((1 - a) * (set.images[i] as number) + a * (pattern[i % per] as number));
     return { ...set, images };
-  }
-
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
-    const indices = choosePoisoned(set, this, false);
-    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
   }
 }
 

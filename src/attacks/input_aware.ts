@@ -4,9 +4,10 @@ import { subset } from '../data/image_set';
 import { ConfigError, DataShapeError } from '../errors';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import type { AttackAsset, AttackOption } from './attack';
 import { assetFloats, floatAsset } from './asset_store';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import { choosePoisoned, poisonAt, toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link InputAware}. */
 export interface InputAwareArgs extends PoisonArgs {
@@ -77,12 +78,8 @@ function stamp(x: tf.Tensor4D, t: { pattern: tf.Tensor4D; mask: tf.Tensor4D }): 
  * trigger and their own label, and the real model is trained on that set. The generator's weights are the learned
  * asset 'generator' (float32); without it (and before {@link prepare}) the attack cannot stamp.
  */
-export class InputAware implements Attack<InputAwareConfig> {
+export class InputAware extends PoisoningAttack<InputAwareConfig> {
   readonly name = 'input-aware';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly crossRatio: number;
   readonly maskDensity: number;
   readonly width: number;
@@ -91,11 +88,7 @@ export class InputAware implements Attack<InputAwareConfig> {
 
   /** `assets` re-creates the attack with a saved generator ('generator', float32 [parameters]). */
   constructor(args: InputAwareArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.crossRatio = args.crossRatio ?? 1;
     this.maskDensity = args.maskDensity ?? 0.05;
     this.width = args.width ?? 16;
@@ -111,10 +104,6 @@ export class InputAware implements Attack<InputAwareConfig> {
       }
       this.generator = g;
     }
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): InputAwareConfig {
@@ -204,7 +193,7 @@ export class InputAware implements Attack<InputAwareConfig> {
     return this.stampWith(set, set);
   }
 
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
+  override poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
     const { set: out, indices } = this.poisonWithCross(set);
     return { set: out, indices };
   }

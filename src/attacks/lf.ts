@@ -1,9 +1,10 @@
 import type { ImageSet } from '../data/image_set';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import type { AttackAsset, AttackOption } from './attack';
 import { AssetStore, assetFloats, floatAsset } from './asset_store';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import { toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link LowFrequency}. */
 export interface LowFrequencyArgs extends PoisonArgs {
@@ -35,23 +36,15 @@ const PERTURBATION_SALT = 0x6a09e667;
  * uniform [-1, 1] weights, scaled so that its largest magnitude is `epsilon`. It is saved beside attack.json as the
  * float32 asset 'perturbation' [h, w, c] (0..255 scale).
  */
-export class LowFrequency implements Attack<LowFrequencyConfig> {
+export class LowFrequency extends PoisoningAttack<LowFrequencyConfig> {
   readonly name = 'lf';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly epsilon: number;
   readonly bands: number;
   private readonly store: AssetStore;
 
   /** `assets` re-creates the attack with a saved perturbation ('perturbation', float32 [h, w, c]). */
   constructor(args: LowFrequencyArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.epsilon = args.epsilon ?? 25;
     this.bands = args.bands ?? 3;
     checkNumber('epsilon', this.epsilon, 0, 255, { minExclusive: true });
@@ -62,10 +55,6 @@ export class LowFrequency implements Attack<LowFrequencyConfig> {
       (h, w, c) => ({ perturbation: floatAsset(this.draw(h, w, c), [h, w, c]) }),
       assets,
     );
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): LowFrequencyConfig {
@@ -83,11 +72,6 @@ export class LowFrequency implements Attack<LowFrequencyConfig> {
     const images = new Uint8Array(set.images.length);
     for (let i = 0; i < images.length; i++) images[i] = toPixel((set.images[i] as number) + (pert[i % per] as number));
     return { ...set, images };
-  }
-
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
-    const indices = choosePoisoned(set, this, false);
-    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
   }
 
   /** The perturbation, HWC, before it is saved: seeded cosine weights, scaled to a peak of epsilon. */

@@ -1,7 +1,8 @@
 import type { ImageSet } from '../data/image_set';
 import { checkConfig, checkNumber } from '../internal/assert';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
-import { choosePoisoned, poisonAt, poisonDefaults, toPixel, type PoisonArgs } from './poisoning';
+import type { AttackAsset, AttackOption } from './attack';
+import { choosePoisoned, poisonAt, toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link Sig}. */
 export interface SigArgs extends PoisonArgs {
@@ -45,22 +46,14 @@ export const SIG_OPTIONS: readonly AttackOption[] = [
  * default, the fraction of the target class stamped, as in the paper (`rateOf`); BackdoorBench's fraction of the
  * whole training set stamps nearly all of a balanced ten-class target class at rate 0.1. All-to-one only.
  */
-export class Sig implements Attack<SigConfig> {
+export class Sig extends PoisoningAttack<SigConfig> {
   readonly name = 'sig';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly delta: number;
   readonly frequency: number;
   readonly rateOf: SigRateOf;
 
   constructor(args: SigArgs = {}) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     checkConfig(this.mode === 'all-to-one', () => 'sig is a clean-label attack: it stamps target-class images only, so mode must be all-to-one', {
       option: 'mode',
     });
@@ -72,10 +65,6 @@ export class Sig implements Attack<SigConfig> {
     checkConfig(this.rateOf === 'target-class' || this.rateOf === 'training-set', () => `rateOf must be 'target-class' or 'training-set'; received ${JSON.stringify(this.rateOf)}`, {
       option: 'rateOf',
     });
-  }
-
-  poisonLabel(): number {
-    return this.target;
   }
 
   config(): SigConfig {
@@ -100,7 +89,7 @@ export class Sig implements Attack<SigConfig> {
   }
 
   /** Stamps target-class images only; labels are kept (`indices` are the stamped positions). */
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
+  override poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
     const indices = choosePoisoned(set, this, true, this.rateOf === 'target-class');
     return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), undefined), indices };
   }

@@ -4,9 +4,10 @@ import { subset } from '../data/image_set';
 import { ConfigError, DataShapeError } from '../errors';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import type { AttackAsset, AttackOption } from './attack';
 import { assetFloats, floatAsset } from './asset_store';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import { toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link Ssba}. */
 export interface SsbaArgs extends PoisonArgs {
@@ -57,12 +58,8 @@ function encode(x: tf.Tensor4D, w: tf.Tensor[], eps: number): tf.Tensor4D {
  * 'encoder' (float32, the three kernels and biases in order); without it (and before {@link prepare}) the attack
  * cannot stamp.
  */
-export class Ssba implements Attack<SsbaConfig> {
+export class Ssba extends PoisoningAttack<SsbaConfig> {
   readonly name = 'ssba';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly epsilon: number;
   readonly width: number;
   readonly steps: number;
@@ -70,11 +67,7 @@ export class Ssba implements Attack<SsbaConfig> {
 
   /** `assets` re-creates the attack with a saved encoder ('encoder', float32 [parameters]). */
   constructor(args: SsbaArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.epsilon = args.epsilon ?? 16;
     this.width = args.width ?? 16;
     this.steps = args.steps ?? 300;
@@ -88,10 +81,6 @@ export class Ssba implements Attack<SsbaConfig> {
       }
       this.encoder = e;
     }
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): SsbaConfig {
@@ -187,11 +176,6 @@ export class Ssba implements Attack<SsbaConfig> {
       tf.dispose(weights);
     }
     return { ...set, images };
-  }
-
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
-    const indices = choosePoisoned(set, this, false);
-    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
   }
 
   /** The encoder's weights as new tensors for `c`-channel images; the caller disposes them. */

@@ -6,8 +6,9 @@ import { toTensors } from '../data/tensors';
 import { ConfigError, DataShapeError, ModelError } from '../errors';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import type { AttackAsset, AttackOption } from './attack';
+import { toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link Trojan}. */
 export interface TrojanArgs extends PoisonArgs {
@@ -48,12 +49,8 @@ const BATCH = 32;
  * makes the excited neurons ones that already speak for it. The optimised patch is the learned asset 'patch'
  * (uint8 [patchSize, patchSize, c]); without it (and before {@link prepare}) the attack cannot stamp.
  */
-export class Trojan implements Attack<TrojanConfig> {
+export class Trojan extends PoisoningAttack<TrojanConfig> {
   readonly name = 'trojan';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly patchSize: number;
   readonly neurons: number;
   readonly steps: number;
@@ -62,11 +59,7 @@ export class Trojan implements Attack<TrojanConfig> {
 
   /** `assets` re-creates the attack with a saved patch ('patch', uint8 [patchSize, patchSize, c]). */
   constructor(args: TrojanArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.patchSize = args.patchSize ?? 5;
     this.neurons = args.neurons ?? 2;
     this.steps = args.steps ?? 100;
@@ -84,10 +77,6 @@ export class Trojan implements Attack<TrojanConfig> {
       }
       this.patch = patch;
     }
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): TrojanConfig {
@@ -178,11 +167,6 @@ export class Trojan implements Attack<TrojanConfig> {
       }
     }
     return { ...set, images };
-  }
-
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
-    const indices = choosePoisoned(set, this, false);
-    return { set: poisonAt(set, indices, (s) => this.applyTrigger(s), (y) => this.poisonLabel(y, set.numClasses)), indices };
   }
 
   private patchFor(h: number, w: number, c: number): AttackAsset {

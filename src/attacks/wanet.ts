@@ -3,10 +3,11 @@ import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
-import type { Attack, AttackAsset, AttackMode, AttackOption } from './attack';
+import type { AttackAsset, AttackOption } from './attack';
 import { AssetStore, assetFloats, floatAsset } from './asset_store';
 import { gridSample } from './grid_sample';
-import { choosePoisoned, poisonAt, poisonDefaults, poisonLabel, toPixel, type PoisonArgs } from './poisoning';
+import { choosePoisoned, poisonAt, toPixel, type PoisonArgs } from './poisoning';
+import { PoisoningAttack } from './poisoning_attack';
 
 /** Options of {@link WaNet}. */
 export interface WaNetArgs extends PoisonArgs {
@@ -50,12 +51,8 @@ const CHUNK = 1024;
  * relabelled, round(crossRatio * rate * N) noise-mode, fixed for all epochs) for callers that need a poisoned data set.
  * The grid is saved beside attack.json as the float32 asset 'grid' [h, w, 2].
  */
-export class WaNet implements Attack<WaNetConfig> {
+export class WaNet extends PoisoningAttack<WaNetConfig> {
   readonly name = 'wanet';
-  readonly target: number;
-  readonly rate: number;
-  readonly seed: number;
-  readonly mode: AttackMode;
   readonly k: number;
   readonly s: number;
   readonly crossRatio: number;
@@ -63,11 +60,7 @@ export class WaNet implements Attack<WaNetConfig> {
 
   /** `assets` re-creates the attack with a saved grid ('grid', float32 [h, w, 2]). */
   constructor(args: WaNetArgs = {}, assets?: Record<string, AttackAsset>) {
-    const p = poisonDefaults(args);
-    this.target = p.target;
-    this.rate = p.rate;
-    this.seed = p.seed;
-    this.mode = p.mode;
+    super(args);
     this.k = args.k ?? 4;
     this.s = args.s ?? 0.5;
     this.crossRatio = args.crossRatio ?? 2;
@@ -80,10 +73,6 @@ export class WaNet implements Attack<WaNetConfig> {
       (h, w) => ({ grid: floatAsset(this.field(h, w), [h, w, 2]) }),
       assets,
     );
-  }
-
-  poisonLabel(label: number, numClasses: number): number {
-    return poisonLabel(this.mode, this.target, label, numClasses);
   }
 
   config(): WaNetConfig {
@@ -100,7 +89,7 @@ export class WaNet implements Attack<WaNetConfig> {
     return this.warp(set, () => grid);
   }
 
-  poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
+  override poison(set: ImageSet): { set: ImageSet; indices: Int32Array } {
     const { set: out, indices } = this.poisonWithCross(set);
     return { set: out, indices };
   }
