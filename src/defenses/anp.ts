@@ -4,7 +4,7 @@ import { toTensors } from '../data/tensors';
 import { Rng } from '../internal/rng';
 import { perExampleCrossEntropy } from '../losses/cross_entropy';
 import { cloneModel } from '../models/clone_model';
-import { batchNorms, requireBatchNorm } from './batch_norm_channels';
+import { batchNorms, pruneChannels, requireBatchNorm } from './batch_norm_channels';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense } from './defense_run';
 
@@ -132,24 +132,8 @@ export const anp: Defense = {
         const threshold = o.number('threshold');
         const out = cloneModel(model);
         try {
-          const pruned: { [layer: string]: number[] } = {};
-          let count = 0;
-          await run.phase('prune', () => {
-            for (const b of batchNorms(out)) {
-              const m = masks.get(b.layer.name) as Float32Array;
-              const off = Array.from(m.keys()).filter((c) => (m[c] as number) < threshold);
-              if (off.length === 0) continue;
-              pruned[b.layer.name] = off;
-              count += off.length;
-              tf.tidy(() => {
-                const keep = tf.tensor1d(Float32Array.from(m, (v) => (v < threshold ? 0 : 1)));
-                b.gamma.write(tf.mul(b.gamma.read(), keep));
-                b.beta.write(tf.mul(b.beta.read(), keep));
-              });
-            }
-          });
-          const channels = [...masks.values()].reduce((s, m) => s + m.length, 0);
-          return { model: out, chose: { channels, pruned: count, prunedChannels: pruned } };
+          const chose = await run.phase('prune', () => pruneChannels(out, masks, (v) => v < threshold));
+          return { model: out, chose: { ...chose } };
         } catch (e) {
           out.dispose();
           throw e;

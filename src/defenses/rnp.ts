@@ -7,7 +7,7 @@ import { perExampleCrossEntropy } from '../losses/cross_entropy';
 import { unlearningLoss } from '../losses/unlearning_loss';
 import { cloneModel } from '../models/clone_model';
 import { fitImageSet } from '../training/fit_image_set';
-import { batchNorms, requireBatchNorm } from './batch_norm_channels';
+import { batchNorms, pruneChannels, requireBatchNorm } from './batch_norm_channels';
 import type { CleanSet, Defense, DefenseContext, DefenseOptions, DefenseResult, OptionSpec } from './defense';
 import { runDefense, type DefenseRun } from './defense_run';
 import { autoBatchSize } from './finetune_clean';
@@ -124,25 +124,8 @@ export const rnp: Defense = {
       const threshold = run.options.number('threshold');
       const out = cloneModel(model);
       try {
-        const pruned: { [layer: string]: number[] } = {};
-        let count = 0;
-        await run.phase('prune', () => {
-          for (const b of batchNorms(out)) {
-            const m = masks.get(b.layer.name) as Float32Array;
-            const off = Array.from(m.keys()).filter((c) => (m[c] as number) <= threshold);
-            if (off.length === 0) continue;
-            pruned[b.layer.name] = off;
-            count += off.length;
-            const keep = Float32Array.from(m, (v) => (v <= threshold ? 0 : 1));
-            tf.tidy(() => {
-              const k = tf.tensor1d(keep);
-              b.gamma.write(tf.mul(b.gamma.read(), k));
-              b.beta.write(tf.mul(b.beta.read(), k));
-            });
-          }
-        });
-        const channels = [...masks.values()].reduce((s, m) => s + m.length, 0);
-        return { model: out, chose: { unlearn: { epochs, stopReason }, channels, pruned: count, prunedChannels: pruned } };
+        const pruned = await run.phase('prune', () => pruneChannels(out, masks, (v) => v <= threshold));
+        return { model: out, chose: { unlearn: { epochs, stopReason }, ...pruned } };
       } catch (e) {
         out.dispose();
         throw e;
