@@ -9,7 +9,7 @@ import type { PurifyOptions } from './tsbd_options';
 export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'n', type: 'fraction-or-auto', default: 'auto', doc: "re-initialisation fraction of the NWC-ranked neurons, or 'auto' (chosen from the clean set against an n = 0 control)" },
   { name: 'm', type: 'number', default: 0.7, min: 0, max: 1, doc: "fraction of the selected neurons' pooled weights zeroed (paper: 0.7)" },
-  { name: 'epochs', type: 'integer', default: 20, min: 1, doc: 'activeness-aware fine-tuning epochs (reference: 20)' },
+  { name: 'epochs', type: 'number-or-auto', default: 'auto', min: 1, doc: 'activeness-aware fine-tuning epochs; auto = 20 (the reference\'s), or 40 with the head shift on' },
   { name: 'alpha', type: 'number', default: 0.7, min: 0, max: 1, doc: 'weight of the perturbed gradient (paper: 0.7; 0 = plain fine-tuning)' },
   { name: 'unlearn-lr', type: 'number', default: 0.01, min: 1e-12, doc: 'SGD learning rate of the clean unlearning' },
   { name: 'relative-nwc', type: 'boolean', default: false, doc: 'rank by weight change relative to the weight norm (experimental)' },
@@ -31,12 +31,18 @@ function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, 
     ...(context?.range === undefined ? {} : { range: context.range }),
     ...(context?.events === undefined ? {} : { events: context.events }),
     unlearn: { lr: o.number('unlearn-lr') },
-    finetune: { epochs: o.number('epochs'), ...(has('alpha') ? { alpha: o.number('alpha') } : {}) },
+    finetune: { ...epochs(o), ...(has('alpha') ? { alpha: o.number('alpha') } : {}) },
     extrapolate: { factor: o.number('extrapolate'), epochs: o.number('extrapolate-epochs') },
     ...(has('head-shift') ? { headShift: o.fractionOrAuto('head-shift') } : {}),
     ...fixed,
-    ...(fixed.finetune === undefined ? {} : { finetune: { epochs: o.number('epochs'), ...fixed.finetune } }),
+    ...(fixed.finetune === undefined ? {} : { finetune: { ...epochs(o), ...fixed.finetune } }),
   };
+}
+
+/** The `epochs` option as purify's finetune.epochs: absent for 'auto', so that purify picks it. */
+function epochs(o: ResolvedOptions): { epochs?: number } {
+  const e = o.fractionOrAuto('epochs');
+  return e === 'auto' ? {} : { epochs: e };
 }
 
 /** The report's `chose` part for a purify run: everything purify decided, as JSON. */

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../src/errors';
-import { AUTO_HEAD_SHIFT, resolvePurifyOptions } from '../../src/defenses/tsbd_options';
+import { AUTO_HEAD_SHIFT, HEAD_SHIFT_EPOCHS, resolvePurifyOptions } from '../../src/defenses/tsbd_options';
 
 describe("resolvePurifyOptions: headShift 'auto' reads the model's head", () => {
   const mlp = (): tfl.LayersModel => {
@@ -40,5 +40,25 @@ describe("resolvePurifyOptions: headShift 'auto' reads the model's head", () => 
     expect(() => resolvePurifyOptions({ headShift: -1 }, 2, 100)).toThrow(ConfigError);
     expect(() => resolvePurifyOptions({ headShift: -1 }, 2, 100)).toThrow(/headShift/);
     expect(() => resolvePurifyOptions({ headShift: 'on' as unknown as 'auto' }, 2, 100)).toThrow(/headShift must be 'auto' or a weight/);
+  });
+});
+
+describe('resolvePurifyOptions: stage 2 runs longer with the head shift on', () => {
+  const mlp = (): tfl.LayersModel => {
+    const m = tfl.sequential();
+    m.add(tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }));
+    m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+    return m;
+  };
+
+  it("is the reference's 20 epochs without the shift and 40 with it, unless epochs are given", () => {
+    const m = mlp();
+    expect(HEAD_SHIFT_EPOCHS).toBe(40);
+    expect(resolvePurifyOptions({}, 2, 100).finetune.epochs).toBe(20);
+    expect(resolvePurifyOptions({ headShift: 0 }, 2, 100, m).finetune.epochs).toBe(20);
+    expect(resolvePurifyOptions({}, 2, 100, m).finetune.epochs).toBe(40);
+    expect(resolvePurifyOptions({ headShift: 1 }, 2, 100).finetune.epochs).toBe(40);
+    expect(resolvePurifyOptions({ finetune: { epochs: 7 } }, 2, 100, m).finetune.epochs).toBe(7);
+    m.dispose();
   });
 });

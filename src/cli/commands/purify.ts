@@ -15,7 +15,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   n: number | 'auto';
   m: number;
   augment: boolean;
-  epochs: number;
+  epochs?: number;
   normalize: 'global' | 'per-tensor';
   alpha: number;
   relativeNwc: boolean;
@@ -90,7 +90,7 @@ export function purifyCommand(backend: () => BackendName): Command {
       .option('--n <n>', "re-initialisation fraction, or 'auto' to choose it from the clean data", parseN, 'auto')
       .option('--m <m>', 'fraction of the selected neurons\' pooled weights zeroed', parseFraction, 0.7)
       .option('--augment', 'train-time augmentation (random crop + flip) in both stages', false)
-      .option('--epochs <n>', 'fine-tuning epochs', parsePositiveInt, 20)
+      .option('--epochs <n>', 'fine-tuning epochs (default: 20, or 40 with the head shift on)', parsePositiveInt)
       .addOption(
         new Option('--normalize <how>', 'gradient-norm normalisation: per-tensor (reference code) or global (paper)')
           .choices(['per-tensor', 'global'])
@@ -151,7 +151,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           augment: opts.augment ? {} : false,
           seed: opts.seed,
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
-          finetune: { epochs: opts.epochs, normalize: opts.normalize, alpha: opts.alpha },
+          finetune: { ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }), normalize: opts.normalize, alpha: opts.alpha },
           extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
           headShift: opts.headShift,
           events: stderrProgress(opts.quiet),
