@@ -29,7 +29,7 @@ export interface UnlearnOptions {
 /** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
 export interface FinetuneOptions {
   /**
-   * Epochs over the clean set. @default 20 (the reference's), or {@link HEAD_SHIFT_EPOCHS} (40) when the head shift
+   * Epochs over the clean set. @default 20 (the reference's), or 40 (`HEAD_SHIFT_EPOCHS`) when the head shift
    * is on: a re-drawn head held away from the suspect's must be learned again and the features moved to suit it,
    * which the reference's 20 epochs (about 240 steps on 3,000 images) left unfinished. Measured (test ACC / ASR, n
    * 0.05 each): zoo D3 0.865 / 0.026 -> 0.867 / 0.001, D4 0.835 / 0.043 -> 0.840 / 0.034, and a mnist-node model
