@@ -2,13 +2,15 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../src/errors';
 import { AUTO_HEAD_SHIFT, HEAD_SHIFT_EPOCHS, resolvePurifyOptions } from '../../src/defenses/tsbd_options';
 
+/** A net whose output layer reads a hidden Dense layer: the head shift's 'auto' turns on for it. */
+const mlp = (): tfl.LayersModel => {
+  const m = tfl.sequential();
+  m.add(tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }));
+  m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+  return m;
+};
+
 describe("resolvePurifyOptions: headShift 'auto' reads the model's head", () => {
-  const mlp = (): tfl.LayersModel => {
-    const m = tfl.sequential();
-    m.add(tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }));
-    m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
-    return m;
-  };
   const linear = (): tfl.LayersModel => {
     const m = tfl.sequential();
     m.add(tfl.layers.dense({ inputShape: [4], units: 2, activation: 'softmax' }));
@@ -44,12 +46,6 @@ describe("resolvePurifyOptions: headShift 'auto' reads the model's head", () => 
 });
 
 describe('resolvePurifyOptions: stage 2 runs longer with the head shift on', () => {
-  const mlp = (): tfl.LayersModel => {
-    const m = tfl.sequential();
-    m.add(tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu' }));
-    m.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
-    return m;
-  };
 
   it("is the reference's 20 epochs without the shift and 40 with it, unless epochs are given", () => {
     const m = mlp();
