@@ -95,20 +95,25 @@ export async function runQueueWorker(url: string, opts: QueueWorkerOptions): Pro
   );
   worker.on('failed', (job, err) => opts.log(`cell ${job?.id ?? '?'} failed: ${err.message}`));
   const queue = new Queue(QUEUE, { connection });
+  // The poll is cleared however the wait ends: a timer left running after an abort keeps the process (or a test
+  // worker) alive after the worker has closed.
+  let poll: ReturnType<typeof setInterval> | undefined;
   try {
     await new Promise<void>((resolve) => {
-      opts.signal?.addEventListener('abort', () => resolve());
+      if (opts.signal?.aborted === true) return resolve();
+      opts.signal?.addEventListener('abort', () => resolve(), { once: true });
       if (!opts.exitWhenDone) return;
-      const poll = setInterval(() => {
-        void queue.getJobCounts('wait', 'active', 'delayed', 'paused', 'prioritized', 'waiting-children').then((c) => {
-          if (Object.values(c).every((n) => n === 0)) {
-            clearInterval(poll);
-            resolve();
-          }
-        });
+      poll = setInterval(() => {
+        queue
+          .getJobCounts('wait', 'active', 'delayed', 'paused', 'prioritized', 'waiting-children')
+          .then((c) => {
+            if (Object.values(c).every((n) => n === 0)) resolve();
+          })
+          .catch((e: unknown) => opts.log(`queue poll failed: ${e instanceof Error ? e.message : String(e)}`));
       }, 500);
     });
   } finally {
+    if (poll !== undefined) clearInterval(poll);
     await worker.close();
     await queue.close();
     proc?.close();

@@ -75,4 +75,17 @@ describe('tsbd bench --queue / tsbd worker on a real redis-server', () => {
     });
     expect(recordsWithoutTiming(collected)).toEqual(recordsWithoutTiming(single));
   });
+
+  it('a worker stopped with SIGTERM finishes its cell, then exits 0 (--exit-when-done no longer polls a closed queue)', async () => {
+    const db1 = url.replace(/\/0$/, '/1');
+    const out = join(dir, 'stopped');
+    await runCli(['bench', '--grid', TINY_GRID, '--queue', db1, '--out', out, '--json']);
+    const w = startCli(['worker', '--queue', db1, '--out', out, '--lock-seconds', '2', '--exit-when-done', '--json']);
+    await waitFor(() => w.stderr().includes(' start (attempt 1)'), 60_000, 'the worker to start a cell');
+    w.child.kill('SIGTERM');
+    expect(await w.exit).toBe(0);
+    expect(JSON.parse(w.stdout())).toEqual({ ran: 1, out });
+    expect(w.stderr()).not.toMatch(/poll failed|Connection is closed|Unhandled/i);
+    expect(recordFiles(out)).toHaveLength(1);
+  });
 });
