@@ -21,10 +21,11 @@ export interface HeadShiftArgs {
  *
  * Why, in TSBD: in nets whose backdoor sits in a hidden Dense layer (a flatten-into-Dense head, an MLP), zeroing
  * the NWC-ranked weights and fine-tuning left it (zoo D3: ASR 0.761, D4: 0.384); with the head shifted too, D3 0.002
- * and D4 0.021-0.043 (docs/foreign-models.md).
+ * and D4 0.021-0.043 (docs/foreign-models.md). Give the `fit` about twice the epochs it would have without the shift
+ * (purify runs 40 instead of 20): the re-drawn head and the features under it are learned again.
  *
  * @example
- * await model.fit(x, y, {epochs: 20, callbacks: [nwcReinit({mask}), headShift({weight: 3})]});
+ * await model.fit(x, y, {epochs: 40, callbacks: [nwcReinit({mask}), headShift({weight: 3})]});
  */
 export class HeadShift extends tfl.Callback {
   private readonly weight: number;
