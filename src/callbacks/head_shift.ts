@@ -11,6 +11,11 @@ export interface HeadShiftArgs {
   weight?: number;
   /** Seeds the re-drawn kernel. @default 0 */
   seed?: number;
+  /**
+   * Shift only these rows of the output kernel (indices of the head's inputs, e.g. the hidden units that NWC ranks
+   * highest: purify's headShiftRows); the other rows and the bias keep their values and train freely. @default every row
+   */
+  rows?: readonly number[];
 }
 
 /**
@@ -30,12 +35,14 @@ export interface HeadShiftArgs {
 export class HeadShift extends tfl.Callback {
   private readonly weight: number;
   private readonly seed: number;
+  private readonly rows: readonly number[] | undefined;
   private shift: HeadShiftPenalty | undefined;
 
   constructor(args: HeadShiftArgs = {}) {
     super();
     this.weight = args.weight ?? DEFAULT_HEAD_SHIFT;
     this.seed = args.seed ?? 0;
+    this.rows = args.rows === undefined ? undefined : [...args.rows];
     checkNumber('weight', this.weight, 0, Infinity);
     checkNumber('seed', this.seed, 0, 2 ** 32, { integer: true });
   }
@@ -45,13 +52,18 @@ export class HeadShift extends tfl.Callback {
     return this.shift?.head;
   }
 
+  /** How many rows of the head are shifted, or undefined for all of them. */
+  get shiftedRows(): number | undefined {
+    return this.rows?.length;
+  }
+
   /** cos(K, K0) now, once a `fit` has begun (see HeadShift in src/regularizers). */
   cosine(): number | undefined {
     return this.shift?.cosine();
   }
 
   override async onTrainBegin(): Promise<void> {
-    this.shift ??= shiftHead(this.model, this.weight, this.seed);
+    this.shift ??= shiftHead(this.model, this.weight, this.seed, this.rows);
     this.shift.attach();
   }
 

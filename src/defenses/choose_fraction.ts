@@ -234,7 +234,7 @@ async function recoveredAccs(
   const accs: number[] = [];
   // A candidate recovers as stage 2 will fine-tune it, with the head shift when that is on; the control is plain
   // fine-tuning, so a candidate's cost is that of zeroing and shifting together.
-  const shift = fraction > 0 ? stageHeadShift(o) : undefined;
+  const shift = fraction > 0 ? stageHeadShift(o, model, scores) : undefined;
   try {
     probe.compile({ optimizer: opt, loss: crossEntropyLoss(output) });
     if (fraction > 0) applyReinit(probe, reinitMask(scores, fraction, o.weightFraction));

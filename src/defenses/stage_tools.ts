@@ -4,6 +4,9 @@ import { crossEntropyLoss } from '../losses/cross_entropy';
 import { GradNormOptimizer } from '../optimizers/grad_norm';
 import { HeadShift } from '../callbacks/head_shift';
 import type { FinetuneOptions, ResolvedPurifyOptions } from './tsbd_options';
+import { ConfigError } from '../errors';
+import type { NwcScores } from '../hooks/nwc';
+import { denseFeedingHead } from '../hooks/scorable_layers';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 
 /** An activeness-aware optimizer (gradient-norm wrapper around SGD with momentum) and what it owns. */
@@ -34,7 +37,35 @@ export function compileForFinetune(
   };
 }
 
-/** The head-shift callback purify's stages and probes use (seeded from `seed`), or undefined when the shift is off. */
-export function stageHeadShift(o: ResolvedPurifyOptions): HeadShift | undefined {
-  return o.headShift > 0 ? new HeadShift({ weight: o.headShift, seed: o.seed + 5 }) : undefined;
+/**
+ * The head-shift callback purify's stages and probes use (seeded from `seed`), or undefined when the shift is off.
+ * With `headShiftRows` < 1 it shifts only the rows of the head fed by the top-NWC units (see {@link headShiftRows}).
+ */
+export function stageHeadShift(o: ResolvedPurifyOptions, model: tfl.LayersModel, scores: NwcScores): HeadShift | undefined {
+  if (o.headShift <= 0) return undefined;
+  const rows = headShiftRows(model, scores, o.headShiftRows);
+  return new HeadShift({ weight: o.headShift, seed: o.seed + 5, ...(rows === undefined ? {} : { rows }) });
+}
+
+/**
+ * The head's input rows to shift for `share` < 1: the units of the hidden Dense layer feeding the output layer, by
+ * descending NWC score (ties: lower index), the top round(share * units), at least one. Undefined for share 1 (the
+ * whole head). Throws ConfigError when no hidden Dense layer feeds the head or NWC did not score it.
+ */
+export function headShiftRows(model: tfl.LayersModel, scores: NwcScores, share: number): number[] | undefined {
+  if (share >= 1) return undefined;
+  const feeding = denseFeedingHead(model);
+  if (feeding === undefined) {
+    throw new ConfigError(`headShiftRows < 1 needs a hidden Dense layer feeding the output layer; model '${model.name}' has none`, { option: 'headShiftRows' });
+  }
+  const layer = scores.layers.find((l) => l.layerName === feeding.name);
+  if (layer === undefined) {
+    throw new ConfigError(`headShiftRows < 1 ranks the units of '${feeding.name}', which NWC did not score (see the layers option)`, {
+      option: 'headShiftRows',
+      layer: feeding.name,
+    });
+  }
+  const s = layer.neuronScores;
+  const order = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => (s[b] as number) - (s[a] as number) || a - b);
+  return order.slice(0, Math.max(1, Math.round(share * s.length)));
 }

@@ -47,8 +47,11 @@ export interface PurifyReport {
     finetuneEpochs: number[];
     after: number;
   };
-  /** The output layer re-drawn and held away from the suspect's (PurifyOptions.headShift); null when off. */
-  headShift: { head: string; weight: number; cosine: number } | null;
+  /**
+   * The output layer re-drawn and held away from the suspect's (PurifyOptions.headShift); null when off. `rows`: how
+   * many of its input rows were shifted (PurifyOptions.headShiftRows), null for all.
+   */
+  headShift: { head: string; weight: number; cosine: number; rows: number | null } | null;
   /** Stage 3, the move away from the suspect model (see ExtrapolateOptions); null when it did not run. */
   extrapolation: ExtrapolationReport | null;
   /** Wall time per phase, in seconds. */
@@ -144,7 +147,7 @@ export async function purifyWith(
     events?.emit('reinitialized', fraction, mask.neurons, mask.weights);
     const afterReinit = await accOf(purified);
     // The head is re-drawn when stage 2's fit begins; the penalty is on in stages 2 and 3.
-    shift = stageHeadShift(o);
+    shift = stageHeadShift(o, model, scores);
 
     /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
     const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
@@ -209,7 +212,7 @@ export async function purifyWith(
         weights: mask.weights,
         unlearn: { epochs: unlearned.epochs, stopReason: unlearned.stopReason },
         cleanAcc: { before, afterUnlearn: unlearned.acc, afterReinit, finetuneEpochs, after },
-        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN },
+        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null },
         extrapolation,
         seconds,
         backend: tf.getBackend(),

@@ -16,6 +16,7 @@ export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'extrapolate', type: 'number', default: 1, min: 0, doc: 'stage 3: move away from the suspect model by this factor, then recover; 0 = off' },
   { name: 'extrapolate-epochs', type: 'integer', default: 10, min: 1, doc: 'stage 3 recovery epochs' },
   { name: 'head-shift', type: 'number-or-auto', default: 'auto', min: 0, doc: "weight of the cosine that keeps the re-drawn output layer away from the suspect's; 0 = off, auto = 3 when a hidden Dense layer feeds the output" },
+  { name: 'head-shift-rows', type: 'number', default: 1, min: 0, max: 1, doc: "share of the output layer's input rows the head shift moves: those fed by the hidden Dense units with the highest NWC scores; 1 = all" },
   { name: 'augment', type: 'boolean', default: false, doc: 'train-time augmentation (random crop + flip) in every stage' },
 ];
 
@@ -34,6 +35,7 @@ function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, 
     finetune: { ...epochs(o), ...(has('alpha') ? { alpha: o.number('alpha') } : {}) },
     extrapolate: { factor: o.number('extrapolate'), epochs: o.number('extrapolate-epochs') },
     ...(has('head-shift') ? { headShift: o.fractionOrAuto('head-shift') } : {}),
+    ...(has('head-shift-rows') ? { headShiftRows: o.number('head-shift-rows') } : {}),
     ...fixed,
     ...(fixed.finetune === undefined ? {} : { finetune: { ...epochs(o), ...fixed.finetune } }),
   };

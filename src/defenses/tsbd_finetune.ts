@@ -69,6 +69,7 @@ export class TsbdFinetune {
   private readonly o: ResolvedPurifyOptions;
   private readonly output: 'probabilities' | 'logits';
   private mask: ReinitMask | undefined;
+  private scores: NwcScores | undefined;
   /** What optimizer() made, to free on dispose. (`instanceof` cannot sort them: tf.Optimizer's is duck-typed.) */
   private madeInner: tf.Optimizer[] = [];
   private madeWrappers: GradNormOptimizer[] = [];
@@ -122,6 +123,7 @@ export class TsbdFinetune {
         : { fraction: this.o.fraction, probes: [] as FractionProbe[] },
     );
     this.mask = reinitMask(scores, choice.fraction, this.o.weightFraction);
+    this.scores = scores;
     this.madeCallbacks = undefined;
     return {
       fraction: choice.fraction,
@@ -161,10 +163,11 @@ export class TsbdFinetune {
    */
   callbacks(): tfl.Callback[] {
     const mask = this.mask;
-    if (mask === undefined) throw new ConfigError('call stageOne() before callbacks(): the reinit mask comes from it', { option: 'stageOne' });
+    const scores = this.scores;
+    if (mask === undefined || scores === undefined) throw new ConfigError('call stageOne() before callbacks(): the reinit mask comes from it', { option: 'stageOne' });
     if (this.madeCallbacks === undefined) {
       const list: tfl.Callback[] = [new NwcReinit({ mask, keepZero: this.o.finetune.keepZero })];
-      const shift = stageHeadShift(this.o);
+      const shift = stageHeadShift(this.o, this.model, scores);
       if (shift !== undefined) list.push(shift);
       if (this.o.recalibrateBatchNorm) list.push(new BatchNormRecalibration({ set: this.clean, range: this.o.range }));
       this.madeCallbacks = list;

@@ -157,20 +157,37 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
  * for heads fed by a pooling, a flatten of convolutions or the input itself.
  */
 export function hasHiddenDenseHead(model: tfl.LayersModel): boolean {
+  return denseFeedingHead(model) !== undefined;
+}
+
+/**
+ * The hidden Dense layer whose units are the output Dense layer's inputs (reached through weightless layers and
+ * BatchNormalization, such as Dropout), or undefined when none feeds it (see {@link hasHiddenDenseHead}).
+ */
+export function denseFeedingHead(model: tfl.LayersModel): LayerLike | undefined {
   const seen = new Set<LayerLike>();
-  const feedsFromDense = (layer: LayerLike): boolean => {
-    if (seen.has(layer)) return false;
+  const feedingDense = (layer: LayerLike): LayerLike | undefined => {
+    if (seen.has(layer)) return undefined;
     seen.add(layer);
-    if (layer instanceof tfl.LayersModel) return layer.outputs.some((t) => feedsFromDense(t.sourceLayer));
+    if (layer instanceof tfl.LayersModel) return firstOf(layer.outputs.map((t) => t.sourceLayer), feedingDense);
     const cls = layer.getClassName();
-    if (cls === 'Dense') return true;
-    if (layer.weights.length > 0 && cls !== 'BatchNormalization') return false;
-    return layer.inboundNodes.some((node) => node.inboundLayers.some((prev) => feedsFromDense(prev)));
+    if (cls === 'Dense') return layer;
+    if (layer.weights.length > 0 && cls !== 'BatchNormalization') return undefined;
+    return firstOf(layer.inboundNodes.flatMap((node) => node.inboundLayers), feedingDense);
   };
   for (const head of outputDenseLayers(model)) {
-    if (head.inboundNodes.some((node) => node.inboundLayers.some((prev) => feedsFromDense(prev)))) return true;
+    const found = firstOf(head.inboundNodes.flatMap((node) => node.inboundLayers), feedingDense);
+    if (found !== undefined) return found;
   }
-  return false;
+  return undefined;
+}
+
+function firstOf<T, R>(items: readonly T[], f: (item: T) => R | undefined): R | undefined {
+  for (const item of items) {
+    const r = f(item);
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }
 
 /**

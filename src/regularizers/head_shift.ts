@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ModelError } from '../errors';
+import { ConfigError, ModelError } from '../errors';
 import { outputDenseLayers } from '../hooks/scorable_layers';
 
 /**
@@ -36,25 +36,38 @@ export const DEFAULT_HEAD_SHIFT = 3;
  * Why the inner product is divided by ||K0||^2 (so that, the norm being held, it is a cosine): FST weights the raw
  * <K, K0> by 0.2 for ResNet-18 on CIFAR-10, but that scales with ||K0||^2, which ranged from 15 to 56 on the zoo's
  * development models (docs/foreign-models.md). FST's own 0.2 on the model with 15 is a weight of 3 here.
+ *
+ * With `rows` (indices of the head's inputs), only those rows of the kernel are re-drawn, held at their old norm and
+ * pushed away from their old values; the other rows and the bias stay as they were and train freely. K and K0 then
+ * stand for the chosen rows alone (see PurifyOptions.headShiftRows for why).
  */
-export function shiftHead(model: tfl.LayersModel, weight: number, seed: number): HeadShift {
+export function shiftHead(model: tfl.LayersModel, weight: number, seed: number, rows?: readonly number[]): HeadShift {
   const head = [...outputDenseLayers(model)][0];
   if (head === undefined) throw new ModelError(`a head shift needs a Dense output layer; model '${model.name}' has none`, { model: model.name });
   const kernel = head.weights.find((w) => /(^|\/)kernel$/.test(w.originalName));
   if (kernel === undefined) throw new ModelError(`output layer '${head.name}' has no kernel`, { model: model.name, layer: head.name });
   const bias = head.weights.find((w) => /(^|\/)bias$/.test(w.originalName));
-  const original = tf.clone(kernel.read());
+  const fanIn = kernel.shape[0] as number;
+  const mask = rows === undefined ? undefined : rowMask(rows, fanIn, head.name);
+  const original = tf.tidy(() => (mask === undefined ? tf.clone(kernel.read()) : tf.mul(kernel.read(), mask)));
   const norm = tf.tidy(() => tf.norm(original));
   const invNorm2 = 1 / Math.max((norm.dataSync()[0] as number) ** 2, 1e-12);
   const project = (): void => {
     tf.tidy(() => {
       const w = kernel.read();
-      kernel.write(tf.mul(w, tf.div(norm, tf.maximum(tf.norm(w), 1e-12))));
+      const moving = mask === undefined ? w : tf.mul(w, mask);
+      const scaled = tf.mul(moving, tf.div(norm, tf.maximum(tf.norm(moving), 1e-12)));
+      kernel.write(mask === undefined ? scaled : tf.add(tf.sub(w, moving), scaled));
     });
   };
   tf.tidy(() => {
-    kernel.write(tfl.initializers.glorotUniform({ seed }).apply(original.shape) as tf.Tensor);
-    if (bias !== undefined) bias.write(tf.zerosLike(bias.read()));
+    const drawn = tfl.initializers.glorotUniform({ seed }).apply(kernel.shape) as tf.Tensor;
+    if (mask === undefined) {
+      kernel.write(drawn);
+      if (bias !== undefined) bias.write(tf.zerosLike(bias.read()));
+    } else {
+      kernel.write(tf.add(tf.mul(drawn, mask), tf.mul(kernel.read(), tf.sub(1, mask))));
+    }
   });
   project();
   const dot = (): tf.Scalar => tf.sum(tf.mul(kernel.read(), original));
@@ -81,6 +94,21 @@ export function shiftHead(model: tfl.LayersModel, weight: number, seed: number):
       disposed = true;
       detach();
       tf.dispose([original, norm]);
+      mask?.dispose();
     },
   };
+}
+
+/** A [fanIn, 1] mask with 1 at `rows`; refuses an empty list, a repeat or an index outside [0, fanIn). */
+function rowMask(rows: readonly number[], fanIn: number, layer: string): tf.Tensor2D {
+  const m = new Float32Array(fanIn);
+  if (rows.length === 0) throw new ConfigError(`head shift rows of '${layer}': the list is empty`, { option: 'rows', layer });
+  for (const r of rows) {
+    if (!Number.isInteger(r) || r < 0 || r >= fanIn) {
+      throw new ConfigError(`head shift rows of '${layer}': ${String(r)} is not an input index in [0, ${fanIn})`, { option: 'rows', layer, received: r });
+    }
+    if (m[r] === 1) throw new ConfigError(`head shift rows of '${layer}': ${r} is listed twice`, { option: 'rows', layer, received: r });
+    m[r] = 1;
+  }
+  return tf.tensor2d(m, [fanIn, 1]);
 }

@@ -133,6 +133,13 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
+  it.each(['0', '1.5', 'abc'])('--head-shift-rows %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--head-shift-rows', bad));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--head-shift-rows <share>' argument '${bad}' is invalid. expected a share in \\(0, 1\\], received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
   it.each(['-1', 'abc', ''])('--extrapolate %p: exit 2, the message names the flag', async (bad) => {
     const r = await tsbd(...base('conv', 'bad', '--extrapolate', bad));
     expect(r.code).toBe(2);

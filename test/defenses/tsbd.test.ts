@@ -83,6 +83,14 @@ describe('purify', () => {
     const forced = await purify(hidden, clean, { ...quick, headShift: 0 });
     expect(forced.report.headShift).toBeNull();
     forced.model.dispose();
+    // headShiftRows 0.4 of the 5 hidden units: round(2) = 2 rows shifted, the rest of the head trains freely.
+    expect(report.headShift?.rows).toBeNull();
+    const beforeRows = tf.memory().numTensors;
+    const partial = await purify(hidden, clean, { ...quick, headShiftRows: 0.4 });
+    expect(partial.report.headShift).toMatchObject({ head: 'out', weight: 3, rows: 2 });
+    partial.model.dispose();
+    expect(tf.memory().numTensors).toBe(beforeRows);
+    expect(weightsOf(hidden)).toEqual(original);
     plain.dispose();
     hidden.dispose();
   });

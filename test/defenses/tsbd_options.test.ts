@@ -1,6 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../../src/errors';
 import { AUTO_HEAD_SHIFT, HEAD_SHIFT_EPOCHS, resolvePurifyOptions } from '../../src/defenses/tsbd_options';
+import { headShiftRows } from '../../src/defenses/stage_tools';
+import { NwcScores } from '../../src/hooks/nwc';
 
 /** A net whose output layer reads a hidden Dense layer: the head shift's 'auto' turns on for it. */
 const mlp = (): tfl.LayersModel => {
@@ -56,5 +58,40 @@ describe('resolvePurifyOptions: stage 2 runs longer with the head shift on', () 
     expect(resolvePurifyOptions({ headShift: 1 }, 2, 100).finetune.epochs).toBe(40);
     expect(resolvePurifyOptions({ finetune: { epochs: 7 } }, 2, 100, m).finetune.epochs).toBe(7);
     m.dispose();
+  });
+});
+
+describe('headShiftRows: the head rows fed by the hidden units NWC ranks highest', () => {
+  /** NWC scores of `layer` (4 inputs x 3 units): absDelta row-major [4, 3], so unit j sums column j. */
+  const scoresOf = (layer: string, perUnit: [number, number, number]): NwcScores =>
+    new NwcScores([{ layerName: layer, kind: 'dense', shape: [4, 3], absDelta: Float32Array.from({ length: 12 }, (_, i) => (perUnit[i % 3] as number) / 4) }]);
+
+  it('takes the top round(share * units), at least one, highest score first; share 1 is the whole head', () => {
+    const m = mlp();
+    const hidden = m.layers[0]?.name as string;
+    const scores = scoresOf(hidden, [1, 5, 3]); // units ranked 1 (5), 2 (3), 0 (1)
+    expect(headShiftRows(m, scores, 0.5)).toEqual([1, 2]); // round(1.5) = 2
+    expect(headShiftRows(m, scores, 0.1)).toEqual([1]); // round(0.3) = 0, at least 1
+    expect(headShiftRows(m, scores, 0.9)).toEqual([1, 2, 0]);
+    expect(headShiftRows(m, scores, 1)).toBeUndefined();
+    expect(headShiftRows(m, scoresOf(hidden, [2, 2, 1]), 0.6)).toEqual([0, 1]); // a tie goes to the lower index
+    m.dispose();
+  });
+
+  it('refuses a model without a hidden Dense layer before the head, and scores that leave that layer out', () => {
+    const m = mlp();
+    expect(() => headShiftRows(m, scoresOf('elsewhere', [1, 2, 3]), 0.5)).toThrow(/ranks the units of '.+', which NWC did not score/);
+    const lin = tfl.sequential({ name: 'lin' });
+    lin.add(tfl.layers.dense({ inputShape: [4], units: 2, activation: 'softmax' }));
+    expect(() => headShiftRows(lin, scoresOf('x', [1, 2, 3]), 0.5)).toThrow(/model 'lin' has none/);
+    m.dispose();
+    lin.dispose();
+  });
+
+  it('is 1 by default and must lie in (0, 1]', () => {
+    expect(resolvePurifyOptions({}, 2, 100).headShiftRows).toBe(1);
+    expect(resolvePurifyOptions({ headShiftRows: 0.3 }, 2, 100).headShiftRows).toBe(0.3);
+    expect(() => resolvePurifyOptions({ headShiftRows: 0 }, 2, 100)).toThrow(/headShiftRows/);
+    expect(() => resolvePurifyOptions({ headShiftRows: 1.5 }, 2, 100)).toThrow(/headShiftRows/);
   });
 });

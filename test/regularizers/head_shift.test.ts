@@ -106,6 +106,18 @@ describe('shiftHead: the output head re-drawn and held away from the suspect hea
     m.dispose();
   });
 
+  it('leaves no tensor behind with rows either', () => {
+    const m = tinyNet();
+    const before = tf.memory().numTensors;
+    const shift = shiftHead(m, 1, 3, [1]);
+    shift.penalty().dispose();
+    shift.project();
+    shift.cosine();
+    shift.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
   it('refuses a model whose output is not a Dense layer, by name', () => {
     const m = tfl.sequential({ name: 'no_head' });
     m.add(tfl.layers.activation({ inputShape: [2], activation: 'softmax' }));
@@ -144,5 +156,54 @@ describe('callbacks.headShift: the head shift as a fit callback', () => {
 
   it('refuses a negative weight by name', () => {
     expect(() => headShift({ weight: -1 })).toThrow(/weight/);
+  });
+});
+
+describe('shiftHead with rows: only the chosen input rows of the head are shifted', () => {
+  // K0 = [[3, 0], [0, 4]]: row 0 = [3, 0] (input 0), row 1 = [0, 4] (input 1). Rows [1]: K0's part is [[0, 0], [0, 4]], norm 4.
+  it('re-draws row 1 at its old norm (4); row 0 and the bias keep their values', () => {
+    const m = tinyNet();
+    const shift = shiftHead(m, 2, 7, [1]);
+    const k = kernelOf(m);
+    expect(k.slice(0, 2)).toEqual([3, 0]);
+    expect(Math.hypot(k[2] as number, k[3] as number)).toBeCloseTo(4, 5);
+    expect(k.slice(2)).not.toEqual([0, 4]);
+    expect(Array.from(m.getLayer('head').getWeights()[1]?.dataSync() ?? [])).toEqual([1, -1]);
+    shift.dispose();
+    m.dispose();
+  });
+
+  it('penalty = weight * <K_rows, K0_rows> / ||K0_rows||^2: -2 for row 1 = [0, -4], +2 for row 1 = [0, 4] whatever row 0 is', () => {
+    const m = tinyNet();
+    const shift = shiftHead(m, 2, 7, [1]);
+    const head = m.getLayer('head');
+    // <[0, -4], [0, 4]> = -16; / 16 = -1; * 2 = -2. Row 0 ([5, 5]) is outside the rows and does not count.
+    head.setWeights([tf.tensor2d([[5, 5], [0, -4]]), tf.tensor1d([0, 0])]);
+    expect(shift.penalty().dataSync()[0]).toBeCloseTo(-2, 6);
+    expect(shift.cosine()).toBeCloseTo(-1, 6);
+    head.setWeights([tf.tensor2d([[-7, 1], [0, 4]]), tf.tensor1d([0, 0])]);
+    expect(shift.penalty().dataSync()[0]).toBeCloseTo(2, 6);
+    shift.dispose();
+    m.dispose();
+  });
+
+  it('project() rescales row 1 alone to norm 4: [[6, 0], [0, 8]] -> [[6, 0], [0, 4]]', () => {
+    const m = tinyNet();
+    const shift = shiftHead(m, 2, 7, [1]);
+    m.getLayer('head').setWeights([tf.tensor2d([[6, 0], [0, 8]]), tf.tensor1d([0, 0])]);
+    shift.project();
+    [6, 0, 0, 4].forEach((v, i) => expect(kernelOf(m)[i]).toBeCloseTo(v, 5));
+    shift.dispose();
+    m.dispose();
+  });
+
+  it('refuses an empty list, a repeated row and a row outside the head, naming the layer and the row', () => {
+    const m = tinyNet();
+    expect(() => shiftHead(m, 2, 7, [])).toThrow(/head shift rows of 'head': the list is empty/);
+    expect(() => shiftHead(m, 2, 7, [1, 1])).toThrow(/1 is listed twice/);
+    expect(() => shiftHead(m, 2, 7, [2])).toThrow(/2 is not an input index in \[0, 2\)/);
+    expect(() => shiftHead(m, 2, 7, [0.5])).toThrow(/0.5 is not an input index/);
+    expect(kernelOf(m)).toEqual([3, 0, 0, 4]);
+    m.dispose();
   });
 });

@@ -24,6 +24,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   extrapolate: number;
   extrapolateEpochs: number;
   headShift: number | 'auto';
+  headShiftRows: number;
 }
 
 function parseN(value: string): number | 'auto' {
@@ -120,6 +121,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         (value: string) => (value === 'auto' ? 'auto' : nonNegative('--head-shift', "'auto' or a weight")(value)),
         'auto',
       )
+      .option(
+        '--head-shift-rows <share>',
+        'shift only the rows of the output layer fed by this share of the hidden Dense units, those with the highest NWC scores; 1 = the whole layer',
+        parseShare,
+        1,
+      )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
       .option(
@@ -154,6 +161,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           finetune: { ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }), normalize: opts.normalize, alpha: opts.alpha },
           extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
           headShift: opts.headShift,
+          headShiftRows: opts.headShiftRows,
           events: stderrProgress(opts.quiet),
         });
         try {
@@ -176,4 +184,11 @@ export function purifyCommand(backend: () => BackendName): Command {
         model.dispose();
       }
     });
+}
+
+/** Commander parser: a share in (0, 1]. */
+function parseShare(value: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v <= 0 || v > 1) throw new InvalidArgumentError(`expected a share in (0, 1], received '${value}'`);
+  return v;
 }

@@ -22,6 +22,7 @@ const FLAG_TO_OPTION: Readonly<Record<string, string>> = {
   extrapolate: 'extrapolate',
   extrapolateEpochs: 'extrapolate-epochs',
   headShift: 'head-shift',
+  headShiftRows: 'head-shift-rows',
   augment: 'augment',
 };
 
