@@ -33,9 +33,11 @@ export interface OptionSpec {
   /** 'fraction-or-auto': a number in [0, 1] or the string 'auto'; 'number-or-auto': a number in [min, max] or 'auto'. */
   readonly type: 'number' | 'integer' | 'boolean' | 'fraction-or-auto' | 'number-or-auto';
   readonly default: OptionValue;
-  /** Inclusive bounds for numbers. */
+  /** Bounds for numbers, inclusive unless `minExclusive`. */
   readonly min?: number;
   readonly max?: number;
+  /** `min` itself is refused (a share or a rate that must be positive). @default false */
+  readonly minExclusive?: boolean;
   /** What it is, with its unit and where the default comes from. */
   readonly doc: string;
 }

@@ -57,8 +57,10 @@ function checkValue(defense: string, s: OptionSpec, v: OptionValue): void {
       received: v,
     });
   };
-  const bounds = (): string => `in [${s.min ?? '-Infinity'}, ${s.max ?? 'Infinity'}]`;
-  const inBounds = (x: number): boolean => Number.isFinite(x) && x >= (s.min ?? -Infinity) && x <= (s.max ?? Infinity);
+  const lo = s.min ?? -Infinity;
+  const open = s.minExclusive === true;
+  const bounds = (): string => `in ${open ? '(' : '['}${lo}, ${s.max ?? 'Infinity'}]`;
+  const inBounds = (x: number): boolean => Number.isFinite(x) && (open ? x > lo : x >= lo) && x <= (s.max ?? Infinity);
   switch (s.type) {
     case 'boolean':
       if (typeof v !== 'boolean') fail('a boolean');

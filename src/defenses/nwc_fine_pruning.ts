@@ -9,7 +9,7 @@ import { unlearn } from './unlearn';
 import { ModelError } from '../errors';
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 1e-12, doc: "SGD learning rate of the clean unlearning (purify's default)" },
+  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 0, minExclusive: true, doc: "SGD learning rate of the clean unlearning (purify's default)" },
   ...PRUNE_OPTIONS,
 ];
 

@@ -14,7 +14,7 @@ import { autoBatchSize } from './finetune_clean';
 import { trainLoop } from './train_loop';
 
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 1e-12, doc: 'SGD learning rate of the unlearning (gradient ascent)' },
+  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 0, minExclusive: true, doc: 'SGD learning rate of the unlearning (gradient ascent)' },
   { name: 'unlearn-target', type: 'number', default: 0.2, min: 0, max: 1, doc: 'unlearning stops once clean accuracy is at or below this (RNP: 0.2)' },
   { name: 'unlearn-epochs', type: 'integer', default: 20, min: 1, doc: 'unlearning epoch cap' },
   { name: 'mask-lr', type: 'number', default: 0.2, min: 0, doc: 'SGD learning rate of the channel masks during recovery (RNP: 0.2)' },

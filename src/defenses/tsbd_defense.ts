@@ -11,12 +11,12 @@ export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'm', type: 'number', default: 0.7, min: 0, max: 1, doc: "fraction of the selected neurons' pooled weights zeroed (paper: 0.7)" },
   { name: 'epochs', type: 'number-or-auto', default: 'auto', min: 1, doc: 'activeness-aware fine-tuning epochs; auto = 20 (the reference\'s), or 40 with the head shift on' },
   { name: 'alpha', type: 'number', default: 0.7, min: 0, max: 1, doc: 'weight of the perturbed gradient (paper: 0.7; 0 = plain fine-tuning)' },
-  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 1e-12, doc: 'SGD learning rate of the clean unlearning' },
+  { name: 'unlearn-lr', type: 'number', default: 0.01, min: 0, minExclusive: true, doc: 'SGD learning rate of the clean unlearning' },
   { name: 'relative-nwc', type: 'boolean', default: false, doc: 'rank by weight change relative to the weight norm (experimental)' },
   { name: 'extrapolate', type: 'number', default: 1, min: 0, doc: 'stage 3: move away from the suspect model by this factor, then recover; 0 = off' },
   { name: 'extrapolate-epochs', type: 'integer', default: 10, min: 1, doc: 'stage 3 recovery epochs' },
   { name: 'head-shift', type: 'number-or-auto', default: 'auto', min: 0, doc: "weight of the cosine that keeps the re-drawn output layer away from the suspect's; 0 = off, auto = 3 when a hidden Dense layer feeds the output" },
-  { name: 'head-shift-rows', type: 'number', default: 1, min: 0, max: 1, doc: "share of the output layer's input rows the head shift moves: those fed by the hidden Dense units with the highest NWC scores; 1 = all" },
+  { name: 'head-shift-rows', type: 'number', default: 1, min: 0, minExclusive: true, max: 1, doc: "share of the output layer's input rows the head shift moves: those fed by the hidden Dense units with the highest NWC scores; 1 = all" },
   { name: 'augment', type: 'boolean', default: false, doc: 'train-time augmentation (random crop + flip) in every stage' },
 ];
 

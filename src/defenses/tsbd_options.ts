@@ -2,7 +2,7 @@ import type { AugmentArgs } from '../data/augment';
 import type { PixelRange } from '../data/tensors';
 import type { TsbdEmitter } from '../events';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { hasHiddenDenseHead, type LayerSelection } from '../hooks/scorable_layers';
+import { denseFeedingHead, hasHiddenDenseHead, scorableKernels, type LayerSelection } from '../hooks/scorable_layers';
 import { DEFAULT_HEAD_SHIFT } from '../regularizers/head_shift';
 import { checkConfig, checkNumber } from '../internal/assert';
 
@@ -263,6 +263,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkConfig(shift === 'auto' || typeof shift === 'number', () => `headShift must be 'auto' or a weight >= 0; received ${String(shift)}`);
   checkNumber('headShift', r.headShift, 0, Infinity);
   checkNumber('headShiftRows', r.headShiftRows, 0, 1, { minExclusive: true });
+  if (model !== undefined && r.headShift > 0 && r.headShiftRows < 1) checkHeadRowsRankable(model, r.layers);
   checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(
     r.finetune.normalize === 'global' || r.finetune.normalize === 'per-tensor',
@@ -288,4 +289,24 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('auto.probeBatchSize', r.auto.probeBatchSize, 1, Infinity, { integer: true });
   checkNumber('auto.heldOutFraction', r.auto.heldOutFraction, 0, 1, { minExclusive: true, maxExclusive: true });
   return r;
+}
+
+/**
+ * headShiftRows < 1 ranks the units of the hidden Dense layer feeding the output layer by their NWC scores, so that
+ * layer must exist and be among those `layers` scores. Checked here, at option time, so that a wrong setting fails
+ * before the minutes of unlearning rather than after them (stage_tools' headShiftRows checks the same on the scores).
+ */
+function checkHeadRowsRankable(model: tfl.LayersModel, layers: LayerSelection): void {
+  const feeding = denseFeedingHead(model);
+  checkConfig(
+    feeding !== undefined,
+    () => `headShiftRows < 1 needs a hidden Dense layer feeding the output layer; model '${model.name}' has none`,
+    { option: 'headShiftRows' },
+  );
+  const name = feeding.name;
+  checkConfig(
+    scorableKernels(model, layers).some((k) => k.layerName === name),
+    () => `headShiftRows < 1 ranks the units of '${name}', which layers '${layers}' does not score (use 'auto' or 'conv+dense')`,
+    { option: 'headShiftRows', layer: name },
+  );
 }

@@ -41,6 +41,10 @@ describe('defense registry', () => {
     await expect(ft.run(model, clean, { epochs: 1.5 })).rejects.toThrow(/option 'epochs' must be an integer in \[1, Infinity\]; received 1.5/);
     await expect(ft.run(model, clean, { 'recalibrate-bn': 1 })).rejects.toThrow(/must be a boolean/);
     await expect(getDefense('tsbd').run(model, clean, { n: 'half' })).rejects.toThrow(/'auto' or a fraction in \[0, 1\]/);
+    // A share that must be positive says so with an open bound, and refuses the bound itself.
+    await expect(getDefense('tsbd').run(model, clean, { 'head-shift-rows': 0 })).rejects.toThrow(
+      /option 'head-shift-rows' must be a number in \(0, 1\]; received 0/,
+    );
     await expect(ft.run(model, clean, {}, { seed: -1 })).rejects.toThrow(ConfigError);
     model.dispose();
   });

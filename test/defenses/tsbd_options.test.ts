@@ -94,4 +94,21 @@ describe('headShiftRows: the head rows fed by the hidden units NWC ranks highest
     expect(() => resolvePurifyOptions({ headShiftRows: 0 }, 2, 100)).toThrow(/headShiftRows/);
     expect(() => resolvePurifyOptions({ headShiftRows: 1.5 }, 2, 100)).toThrow(/headShiftRows/);
   });
+
+  it('fails at option time, before any unlearning, when the model has no rows to rank', () => {
+    const lin = tfl.sequential({ name: 'lin' });
+    lin.add(tfl.layers.dense({ inputShape: [4], units: 2, activation: 'softmax' }));
+    expect(() => resolvePurifyOptions({ headShiftRows: 0.5, headShift: 3 }, 2, 100, lin)).toThrow(/model 'lin' has none/);
+    // With the shift off (headShift 'auto' turns it off on this head) there is nothing to rank: any share is accepted.
+    expect(resolvePurifyOptions({ headShiftRows: 0.5 }, 2, 100, lin).headShiftRows).toBe(0.5);
+    const conv = tfl.sequential({ name: 'conv' });
+    conv.add(tfl.layers.conv2d({ inputShape: [4, 4, 1], filters: 2, kernelSize: 3 }));
+    conv.add(tfl.layers.flatten());
+    conv.add(tfl.layers.dense({ units: 3, activation: 'relu', name: 'hidden' }));
+    conv.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
+    expect(() => resolvePurifyOptions({ headShiftRows: 0.5, layers: 'conv' }, 2, 100, conv)).toThrow(/'hidden', which layers 'conv' does not score/);
+    expect(resolvePurifyOptions({ headShiftRows: 0.5 }, 2, 100, conv).headShiftRows).toBe(0.5);
+    lin.dispose();
+    conv.dispose();
+  });
 });

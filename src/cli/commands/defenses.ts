@@ -16,7 +16,7 @@ export function defensesCommand(): Command {
       for (const d of list) {
         lines.push(`${d.name.padEnd(16)}${d.summary}`);
         for (const o of d.options) {
-          const range = o.min !== undefined || o.max !== undefined ? ` [${o.min ?? '-inf'}, ${o.max ?? 'inf'}]` : '';
+          const range = o.min !== undefined || o.max !== undefined ? ` ${o.minExclusive === true ? '(' : '['}${o.min ?? '-inf'}, ${o.max ?? 'inf'}]` : '';
           lines.push(`    ${o.name}=${String(o.default)}`.padEnd(30) + ` ${o.type}${range}: ${o.doc}`);
         }
       }
