@@ -23,6 +23,7 @@ import { trainClassifier } from '../src/training/train_classifier';
 import { selectBackend } from '../src/backend';
 import { loadFashionMnist } from '../src/node';
 import type { ImageSet } from '../src/data/image_set';
+import type { Attack } from '../src/attacks/attack';
 import { toTensors } from '../src/data/tensors';
 import { writeFileAtomic } from '../src/io/atomic_write';
 import { loadModel, saveModel } from '../src/io/file_handler';
@@ -32,12 +33,15 @@ import { seededSample } from '../src/cli/options';
 
 import { benchArgs } from './args';
 import { analyzeModel, compareUnlearnLr, probeTrajectories } from './zoo_analyze';
+import { headRowCoverage } from './zoo_head_rows';
+import { loadAttack } from '../src/attacks/attack_file';
 import { retuneZoo, runZoo } from './zoo_run';
 import { buildZooModel, compileZooModel, ZOO, type ZooSpec } from './zoo_models';
 
 const USAGE =
   'usage: npm run zoo -- train [--only D1,H2] [--dir DIR] [--clean]   (--clean: same recipe, no poison, saved as ID-clean)\n' +
   '       npm run zoo -- analyze --only D1 [--dir DIR] [--clean-fraction 0.05] [--seed 0]   (development models only)\n' +
+  '       npm run zoo -- head-rows --only D1,D3,D4 [--model DIR]   (development models, or a model DIR with its attack.json)\n' +
   '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
   '       npm run zoo -- trajectories --only D2,demo [--candidates 0,0.2,0.3,0.5] [--epochs 1,2,4,8]   (development models, or the demo\'s)\n' +
   '       npm run zoo -- retune --only H5 [--k 5,20] [--results FILE]   (purified, plain fine-tuned and clean-trained models)\n' +
@@ -122,11 +126,11 @@ async function trainOne(spec: ZooSpec, train: ImageSet, test: ImageSet, dir: str
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
-  if (!['train', 'analyze', 'run', 'unlearn-lr', 'retune', 'trajectories'].includes(command ?? '')) {
+  if (!['train', 'analyze', 'head-rows', 'run', 'unlearn-lr', 'retune', 'trajectories'].includes(command ?? '')) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
-  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean', k: 'string', candidates: 'string', epochs: 'string' });
+  const args = benchArgs(rest, USAGE, { only: 'string', dir: 'string', 'clean-fraction': 'string', seed: 'string', method: 'string', retune: 'string', results: 'string', lrs: 'string', 'max-epochs': 'string', clean: 'boolean', model: 'string', k: 'string', candidates: 'string', epochs: 'string' });
   const root = zooDir(args.string('dir'));
   if (command === 'train' && args.string('only') === 'demo') {
     await selectBackend('auto');
@@ -163,6 +167,22 @@ async function main(): Promise<void> {
       try {
         const result = await compareUnlearnLr(model, clean, lrs, args.positiveInt('max-epochs', 300), (s) => process.stderr.write(`${spec.id} ${s}\n`));
         process.stdout.write(`${JSON.stringify({ id: spec.id, ...result })}\n`);
+      } finally {
+        model.dispose();
+      }
+    }
+    return;
+  }
+  if (command === 'head-rows') {
+    const clean = seededSample(train, Math.round(0.05 * train.count), 0);
+    const given = args.string('model');
+    const held = given === undefined ? specs.filter((s) => s.half !== 'dev') : [];
+    if (held.length > 0) args.fail(`head-rows looks at triggers and test data: development models only (not ${held.map((s) => s.id).join(', ')})`);
+    const targets = given === undefined ? specs.map((s) => ({ id: s.id, dir: join(root, s.id), attack: zooAttack(s) as Attack })) : [{ id: given, dir: given, attack: loadAttack(join(given, 'attack.json')) }];
+    for (const t of targets) {
+      const model = await loadModel(t.dir);
+      try {
+        process.stdout.write(`${JSON.stringify({ id: t.id, ...(await headRowCoverage(model, t.attack, clean, test)) })}\n`);
       } finally {
         model.dispose();
       }
