@@ -18,6 +18,8 @@ export const METHODS: Record<string, string[]> = {
   ft: ['--n', '0', '--alpha', '0', '--extrapolate', '0'],
   'tsbd-relative': ['--relative-nwc'],
   'tsbd-no-head-shift': ['--head-shift', '0'],
+  // The head shift on every net, global-pool heads included (auto turns it on only where a hidden Dense feeds the head).
+  'tsbd-head-shift': ['--head-shift', '3'],
 };
 
 function tsbd(cli: string, args: string[]): unknown {
