@@ -60,29 +60,31 @@ export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const topIdx = (v: ArrayLike<number>, k: number): Set<number> =>
   new Set(Array.from({ length: v.length }, (_, i) => i).sort((i, j) => (v[j] as number) - (v[i] as number)).slice(0, k));
 
-/** Per-neuron |mean activation on stamped - on clean| for each named layer (channel means over space for convs). */
-async function triggerActivatedChange(model: tfl.LayersModel, names: string[], clean: ImageSet, stamped: ImageSet): Promise<Map<string, Float32Array>> {
+/** Per-neuron mean activation over `set` of each named leaf layer of `model` (channel means over space for convs). */
+export function meanActivations(model: tfl.LayersModel, names: string[], set: ImageSet): Float32Array[] {
   const layers = leafLayers(model);
   const outputs = names.map((n) => (layers.find((l) => l.name === n) as tfl.layers.Layer).output as tfl.SymbolicTensor);
   const probe = tfl.model({ inputs: model.inputs, outputs });
-  const meanAct = (set: ImageSet): Float32Array[] => {
-    const { x, y } = toTensors(set);
-    y.dispose();
-    const res = tf.tidy(() => {
-      const outs = probe.predict(x, { batchSize: 256 }) as tf.Tensor | tf.Tensor[];
-      const list = Array.isArray(outs) ? outs : [outs];
-      return list.map((t) => {
-        const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
-        return tf.mean(t, axes);
-      });
+  const { x, y } = toTensors(set);
+  y.dispose();
+  const res = tf.tidy(() => {
+    const outs = probe.predict(x, { batchSize: 256 }) as tf.Tensor | tf.Tensor[];
+    const list = Array.isArray(outs) ? outs : [outs];
+    return list.map((t) => {
+      const axes = Array.from({ length: t.rank - 1 }, (_, i) => i);
+      return tf.mean(t, axes);
     });
-    x.dispose();
-    const arrays = res.map((t) => t.dataSync() as Float32Array);
-    tf.dispose(res);
-    return arrays;
-  };
-  const c = meanAct(clean);
-  const s = meanAct(stamped);
+  });
+  x.dispose();
+  const arrays = res.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(res);
+  return arrays;
+}
+
+/** Per-neuron |mean activation on stamped - on clean| for each named layer (channel means over space for convs). */
+async function triggerActivatedChange(model: tfl.LayersModel, names: string[], clean: ImageSet, stamped: ImageSet): Promise<Map<string, Float32Array>> {
+  const c = meanActivations(model, names, clean);
+  const s = meanActivations(model, names, stamped);
   const out = new Map<string, Float32Array>();
   names.forEach((n, k) => out.set(n, Float32Array.from(c[k] as Float32Array, (v, j) => Math.abs(((s[k] as Float32Array)[j] as number) - v))));
   return out;

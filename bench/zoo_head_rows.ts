@@ -17,31 +17,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import type { Attack } from '../src/attacks/attack';
-import { UnlearningStop } from '../src/callbacks/unlearning_stop';
 import { subset, type ImageSet } from '../src/data/image_set';
-import { toTensors } from '../src/data/tensors';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
-import { nwcScores } from '../src/hooks/nwc';
+import { unlearn } from '../src/defenses/unlearn';
 import { denseFeedingHead, outputDenseLayers } from '../src/hooks/scorable_layers';
-import { WeightSnapshot } from '../src/hooks/weight_snapshot';
-import { disposeOptimizer } from '../src/internal/dispose_optimizer';
-import { unlearningLoss } from '../src/losses/unlearning_loss';
-import { cloneModel } from '../src/models/clone_model';
 import { outputKind } from '../src/models/output_kind';
-import { fitImageSet } from '../src/training/fit_image_set';
+import { meanActivations } from './zoo_analyze';
 
 /** Shares of the units at which each ranking's coverage is reported. */
 export const SHARES = [0.1, 0.3, 0.5] as const;
-
-/** Mean activation per unit of `layer` in `model` over `set`. */
-function meanActivation(model: tfl.LayersModel, layer: tfl.layers.Layer, set: ImageSet): Float32Array {
-  const probe = tfl.model({ inputs: model.inputs, outputs: layer.output as tfl.SymbolicTensor });
-  const { x, y } = toTensors(set);
-  const mean = tf.tidy(() => tf.mean(probe.predict(x, { batchSize: 256 }) as tf.Tensor, 0));
-  const values = mean.dataSync() as Float32Array;
-  tf.dispose([x, y, mean]);
-  return values;
-}
 
 /** Share of `push` held by the top `share` of units when ranked by `score` (descending). */
 export function coverage(score: ArrayLike<number>, push: ArrayLike<number>, share: number): number {
@@ -68,35 +52,31 @@ export function unitsHolding(push: readonly number[], part: number): number {
 
 /** Unlearns a copy of `model` on `clean`, then reports how much of the trigger's push each clean ranking's top shares hold. */
 export async function headRowCoverage(model: tfl.LayersModel, attack: Attack, clean: ImageSet, test: ImageSet, unlearnLr = 0.01): Promise<Record<string, unknown>> {
-  const feeding = denseFeedingHead(model) as tfl.layers.Layer | undefined;
+  const feeding = denseFeedingHead(model);
   if (feeding === undefined) throw new Error(`model '${model.name}' has no hidden Dense layer feeding its output layer`);
   const head = [...outputDenseLayers(model)][0] as tfl.layers.Layer;
-  const o = resolvePurifyOptions({ layers: 'conv+dense', unlearn: { lr: unlearnLr } }, head.getWeights()[0]?.shape[1] ?? 10, clean.count, model);
-  const copy = cloneModel(model);
-  const snapshot = WeightSnapshot.capture(model, o.layers);
-  const optimizer = tf.train.momentum(o.unlearn.lr, o.unlearn.momentum);
-  const { x, y } = toTensors(clean);
-  copy.compile({ optimizer, loss: unlearningLoss(outputKind(model)) });
-  const stop = new UnlearningStop({ x, y, targetAcc: o.unlearn.targetAcc, collapseShare: o.unlearn.collapseShare, maxEpochs: o.unlearn.maxEpochs });
-  await fitImageSet(copy, clean, { epochs: o.unlearn.maxEpochs, batchSize: o.unlearn.batchSize, seed: 0, augment: false, range: o.range, callbacks: [stop] });
-  tf.dispose([x, y]);
-  disposeOptimizer(optimizer);
-  const scores = nwcScores(snapshot, copy);
-  snapshot.dispose();
+  const kernelOf = (layer: tfl.layers.Layer): number[][] => (layer.getWeights()[0] as tf.Tensor).arraySync() as number[][];
+  const k0 = kernelOf(head);
+  const o = resolvePurifyOptions({ layers: 'conv+dense', unlearn: { lr: unlearnLr } }, k0[0]?.length ?? 10, clean.count, model);
+  let k1: number[][] = [];
+  let after: Float32Array = new Float32Array(0);
+  const unlearned = await unlearn(model, clean, outputKind(model), o, undefined, (copy) => {
+    k1 = kernelOf(copy.getLayer(head.name));
+    after = meanActivations(copy, [feeding.name], clean)[0] as Float32Array;
+  });
 
   const nonTarget = subset(test, Array.from({ length: test.count }, (_, i) => i).filter((i) => test.labels[i] !== attack.target).slice(0, 1000));
-  const onClean = meanActivation(model, feeding, nonTarget);
-  const onStamped = meanActivation(model, feeding, attack.applyTrigger(nonTarget));
-  const [k0, k1] = [head.getWeights()[0], copy.getLayer(head.name).getWeights()[0]].map((w) => (w as tf.Tensor).arraySync() as number[][]) as [number[][], number[][]];
+  const [onClean, onStamped, before] = [nonTarget, attack.applyTrigger(nonTarget), clean].map((set) => meanActivations(model, [feeding.name], set)[0] as Float32Array) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   const push = k0.map((row, j) => {
     const others = row.reduce((a, b) => a + b, 0) / row.length;
     return Math.max(0, ((onStamped[j] as number) - (onClean[j] as number)) * ((row[attack.target] as number) - others));
   });
-  const before = meanActivation(model, feeding, clean);
-  const after = meanActivation(copy, copy.getLayer(feeding.name), clean);
-  copy.dispose();
   const rankings: Record<string, ArrayLike<number>> = {
-    nwc: (scores.layers.find((l) => l.layerName === feeding.name) as { neuronScores: Float32Array }).neuronScores,
+    nwc: (unlearned.scores.layers.find((l) => l.layerName === feeding.name) as { neuronScores: Float32Array }).neuronScores,
     headRowChange: k0.map((row, j) => row.reduce((a, v, k) => a + Math.abs(v - (k1[j]?.[k] as number)), 0)),
     activationChange: Array.from(before, (v, j) => Math.abs((after[j] as number) - v)),
   };
@@ -104,8 +84,8 @@ export async function headRowCoverage(model: tfl.LayersModel, attack: Attack, cl
   return {
     layer: feeding.name,
     units: push.length,
-    unlearnEpochs: stop.history.length,
-    stopReason: stop.stopReason ?? 'maxEpochs',
+    unlearnEpochs: unlearned.epochs,
+    stopReason: unlearned.stopReason,
     unitsFor80: r3(unitsHolding(push, 0.8)),
     shares: SHARES,
     coverage: Object.fromEntries(Object.entries(rankings).map(([name, s]) => [name, SHARES.map((sh) => r3(coverage(s, push, sh)))])),

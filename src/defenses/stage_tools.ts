@@ -54,10 +54,7 @@ export function stageHeadShift(o: ResolvedPurifyOptions, model: tfl.LayersModel,
  */
 export function headShiftRows(model: tfl.LayersModel, scores: NwcScores, share: number): number[] | undefined {
   if (share >= 1) return undefined;
-  const feeding = denseFeedingHead(model);
-  if (feeding === undefined) {
-    throw new ConfigError(`headShiftRows < 1 needs a hidden Dense layer feeding the output layer; model '${model.name}' has none`, { option: 'headShiftRows' });
-  }
+  const feeding = rowFeedingLayer(model);
   const layer = scores.layers.find((l) => l.layerName === feeding.name);
   if (layer === undefined) {
     throw new ConfigError(`headShiftRows < 1 ranks the units of '${feeding.name}', which NWC did not score (see the layers option)`, {
@@ -68,4 +65,13 @@ export function headShiftRows(model: tfl.LayersModel, scores: NwcScores, share: 
   const s = layer.neuronScores;
   const order = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => (s[b] as number) - (s[a] as number) || a - b);
   return order.slice(0, Math.max(1, Math.round(share * s.length)));
+}
+
+/** The hidden Dense layer feeding the output layer, whose units headShiftRows < 1 ranks. @throws ConfigError when there is none. */
+export function rowFeedingLayer(model: tfl.LayersModel): tfl.layers.Layer {
+  const feeding = denseFeedingHead(model);
+  if (feeding === undefined) {
+    throw new ConfigError(`headShiftRows < 1 needs a hidden Dense layer feeding the output layer; model '${model.name}' has none`, { option: 'headShiftRows' });
+  }
+  return feeding;
 }

@@ -2,7 +2,8 @@ import type { AugmentArgs } from '../data/augment';
 import type { PixelRange } from '../data/tensors';
 import type { TsbdEmitter } from '../events';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { denseFeedingHead, hasHiddenDenseHead, scorableKernels, type LayerSelection } from '../hooks/scorable_layers';
+import { hasHiddenDenseHead, scorableKernels, type LayerSelection } from '../hooks/scorable_layers';
+import { rowFeedingLayer } from './stage_tools';
 import { DEFAULT_HEAD_SHIFT } from '../regularizers/head_shift';
 import { checkConfig, checkNumber } from '../internal/assert';
 
@@ -300,13 +301,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
  * before the minutes of unlearning rather than after them (stage_tools' headShiftRows checks the same on the scores).
  */
 function checkHeadRowsRankable(model: tfl.LayersModel, layers: LayerSelection): void {
-  const feeding = denseFeedingHead(model);
-  checkConfig(
-    feeding !== undefined,
-    () => `headShiftRows < 1 needs a hidden Dense layer feeding the output layer; model '${model.name}' has none`,
-    { option: 'headShiftRows' },
-  );
-  const name = feeding.name;
+  const name = rowFeedingLayer(model).name;
   checkConfig(
     scorableKernels(model, layers).some((k) => k.layerName === name),
     () => `headShiftRows < 1 ranks the units of '${name}', which layers '${layers}' does not score (use 'auto' or 'conv+dense')`,

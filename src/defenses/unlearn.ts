@@ -12,13 +12,17 @@ import { cloneModel } from '../models/clone_model';
 import { fitImageSet } from '../training/fit_image_set';
 import type { ResolvedPurifyOptions } from './tsbd_options';
 
-/** Stage 1a-b: gradient ascent on a copy of the model, then NWC scores of original vs unlearned copy. */
+/**
+ * Stage 1a-b: gradient ascent on a copy of the model, then NWC scores of original vs unlearned copy. `inspect` sees
+ * the unlearned copy before it is freed (analysis that needs more than the scores, e.g. bench/zoo_head_rows.ts).
+ */
 export async function unlearn(
   model: tfl.LayersModel,
   clean: ImageSet,
   output: 'probabilities' | 'logits',
   o: ResolvedPurifyOptions,
   events?: TsbdEmitter,
+  inspect?: (copy: tfl.LayersModel) => void,
 ): Promise<{ scores: NwcScores; epochs: number; stopReason: string; acc: number }> {
   const u = o.unlearn;
   const copy = cloneModel(model);
@@ -47,6 +51,7 @@ export async function unlearn(
       },
     });
     const last = stop.history[stop.history.length - 1];
+    inspect?.(copy);
     return {
       scores: nwcScores(snapshot, copy, { relative: o.relativeNwc }),
       epochs: stop.history.length,
