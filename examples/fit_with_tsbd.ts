@@ -63,14 +63,21 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // backdoor sits; the n rule above assumed it, as purify's headShift 'auto' does for such nets); the wrapped
   // optimizer takes the activeness-aware step; BatchNorm statistics (none here) are re-estimated when fit ends.
   const shift = callbacks.headShift({ weight: 3 });
+  const reinit = callbacks.nwcReinit({ mask }); // one instance for both fits: it zeroes the weights once
   const inner = tf.train.momentum(0.01, 0.9);
   const gradNorm = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
+  // The re-drawn head first learns alone for 5 epochs (the rest frozen), as purify's headWarmup does: while it is
+  // random its gradients would wreck the features the model learned from its full training set.
+  await models.withOnlyHeadTrainable(model, async () => {
+    model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy' });
+    await model.fit(x, y, { epochs: 5, batchSize, verbose: 0, callbacks: [reinit, shift] });
+  });
   model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, {
     epochs: s.finetuneEpochs,
     batchSize,
     verbose: 0,
-    callbacks: [callbacks.nwcReinit({ mask }), shift, callbacks.batchNormRecalibration({ set: task.clean })],
+    callbacks: [reinit, shift, callbacks.batchNormRecalibration({ set: task.clean })],
   });
   shift.dispose();
   const seconds = (performance.now() - start) / 1000;

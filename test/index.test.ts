@@ -26,7 +26,7 @@ describe('the root entry', () => {
     ]);
     expect(names(root.losses)).toEqual(['unlearningLoss']);
     expect(names(root.metrics)).toEqual(['der', 'evaluate', 'predictLabels', 'retuneAttack']);
-    expect(names(root.models)).toEqual(['buildModel', 'cloneModel', 'hasWidth', 'listArchs']);
+    expect(names(root.models)).toEqual(['buildModel', 'cloneModel', 'hasWidth', 'listArchs', 'withOnlyHeadTrainable']);
     expect(names(root.train)).toEqual(['gradNorm']);
     // Every attack as class + factory, and the registry.
     expect(names(root.attacks)).toEqual([

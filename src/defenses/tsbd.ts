@@ -16,6 +16,7 @@ import { fitImageSet } from '../training/fit_image_set';
 import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { compileForFinetune, stageHeadShift } from './stage_tools';
+import { withOnlyHeadTrainable } from '../models/with_only_head_trainable';
 import { unlearn } from './unlearn';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
@@ -49,13 +50,14 @@ export interface PurifyReport {
   };
   /**
    * The output layer re-drawn and held away from the suspect's (PurifyOptions.headShift); null when off. `rows`: how
-   * many of its input rows were shifted (PurifyOptions.headShiftRows), null for all.
+   * many of its input rows were shifted (PurifyOptions.headShiftRows), null for all. `warmupAccs`: clean accuracy
+   * after each epoch of training the re-drawn head alone (PurifyOptions.headWarmup).
    */
-  headShift: { head: string; weight: number; cosine: number; rows: number | null } | null;
+  headShift: { head: string; weight: number; cosine: number; rows: number | null; warmupAccs: number[] } | null;
   /** Stage 3, the move away from the suspect model (see ExtrapolateOptions); null when it did not run. */
   extrapolation: ExtrapolationReport | null;
   /** Wall time per phase, in seconds. */
-  seconds: { unlearn: number; select: number; reinit: number; finetune: number; extrapolate: number; total: number };
+  seconds: { unlearn: number; select: number; reinit: number; warmup: number; finetune: number; extrapolate: number; total: number };
   /** The tfjs backend the work ran on. */
   backend: string;
 }
@@ -108,7 +110,7 @@ export async function purifyWith(
   const output = outputKind(model);
   const o = resolvePurifyOptions(options, numClasses, clean.count, model);
   const events = options.events;
-  const seconds = { unlearn: 0, select: 0, reinit: 0, finetune: 0, extrapolate: 0, total: 0 };
+  const seconds = { unlearn: 0, select: 0, reinit: 0, warmup: 0, finetune: 0, extrapolate: 0, total: 0 };
   const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
     events?.emit('phaseStart', phase);
     const start = performance.now();
@@ -150,7 +152,7 @@ export async function purifyWith(
     shift = stageHeadShift(o, model, scores);
 
     /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
-    const finetune = async (phase: 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
+    const finetune = async (phase: 'warmup' | 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
       const accs: number[] = [];
       const opt = compileForFinetune(purified, output, o.finetune);
       try {
@@ -175,6 +177,11 @@ export async function purifyWith(
     // After fine-tuning: BN statistics that describe the final weights (see PurifyOptions.recalibrateBatchNorm).
     const recalibrate = (): number => (o.recalibrateBatchNorm ? recalibrateBatchNorm(purified, clean, { range: o.range }) : 0);
 
+    // The re-drawn head learns alone first (see PurifyOptions.headWarmup); its fit is the shift's first, which re-draws it.
+    const warmupEpochs =
+      shift !== undefined && o.headWarmup > 0 && o.finetune.epochs > 0
+        ? await timed('warmup', 'warmup', () => withOnlyHeadTrainable(purified, () => finetune('warmup', o.headWarmup, o.seed + 7, [])))
+        : [];
     // finetune.epochs = 0 asks for stage 1 only (tfjs' fit refuses 0 epochs).
     const finetuneEpochs = await timed('finetune', 'finetune', async () =>
       o.finetune.epochs === 0 ? [] : finetune('finetune', o.finetune.epochs, o.seed + 1, o.finetune.keepZero ? [new NwcReinit({ mask, keepZero: true })] : []),
@@ -212,7 +219,7 @@ export async function purifyWith(
         weights: mask.weights,
         unlearn: { epochs: unlearned.epochs, stopReason: unlearned.stopReason },
         cleanAcc: { before, afterUnlearn: unlearned.acc, afterReinit, finetuneEpochs, after },
-        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null },
+        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null, warmupAccs: warmupEpochs },
         extrapolation,
         seconds,
         backend: tf.getBackend(),

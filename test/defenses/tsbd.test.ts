@@ -67,6 +67,8 @@ describe('purify', () => {
     const before = tf.memory().numTensors;
     const { model: out, report } = await purify(hidden, clean, quick);
     expect(report.headShift).toMatchObject({ head: 'out', weight: 3 });
+    // The re-drawn head trained alone for headWarmup (5) epochs first: one clean accuracy per epoch.
+    expect(report.headShift?.warmupAccs).toHaveLength(5);
     expect(report.headShift?.cosine).toBeGreaterThanOrEqual(-1);
     expect(report.headShift?.cosine).toBeLessThan(1);
     // The new output kernel keeps the suspect's norm (FST's projection), and the suspect itself is untouched.
@@ -82,7 +84,11 @@ describe('purify', () => {
     off.model.dispose();
     const forced = await purify(hidden, clean, { ...quick, headShift: 0 });
     expect(forced.report.headShift).toBeNull();
+    expect(forced.report.seconds.warmup).toBe(0);
     forced.model.dispose();
+    const cold = await purify(hidden, clean, { ...quick, headWarmup: 0 });
+    expect(cold.report.headShift?.warmupAccs).toEqual([]);
+    cold.model.dispose();
     // headShiftRows 0.4 of the 5 hidden units: round(2) = 2 rows shifted, the rest of the head trains freely.
     expect(report.headShift?.rows).toBeNull();
     const beforeRows = tf.memory().numTensors;

@@ -112,3 +112,12 @@ describe('headShiftRows: the head rows fed by the hidden units NWC ranks highest
     conv.dispose();
   });
 });
+
+describe('headWarmup: epochs of the re-drawn head trained alone before stage 2', () => {
+  it('is 5 by default and must be a non-negative integer', () => {
+    expect(resolvePurifyOptions({}, 2, 100).headWarmup).toBe(5);
+    expect(resolvePurifyOptions({ headWarmup: 0 }, 2, 100).headWarmup).toBe(0);
+    expect(() => resolvePurifyOptions({ headWarmup: -1 }, 2, 100)).toThrow(/headWarmup/);
+    expect(() => resolvePurifyOptions({ headWarmup: 1.5 }, 2, 100)).toThrow(/headWarmup/);
+  });
+});

@@ -25,6 +25,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   extrapolateEpochs: number;
   headShift: number | 'auto';
   headShiftRows: number;
+  headWarmup: number;
 }
 
 function parseN(value: string): number | 'auto' {
@@ -127,6 +128,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         parseShare,
         1,
       )
+      .option(
+        '--head-warmup <epochs>',
+        'with the head shift on: epochs in which the re-drawn output layer trains alone (the rest frozen) before stage 2; 0 = none',
+        parseSeed,
+        5,
+      )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
       .option(
@@ -162,6 +169,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
           headShift: opts.headShift,
           headShiftRows: opts.headShiftRows,
+          headWarmup: opts.headWarmup,
           events: stderrProgress(opts.quiet),
         });
         try {

@@ -23,6 +23,7 @@ const FLAG_TO_OPTION: Readonly<Record<string, string>> = {
   extrapolateEpochs: 'extrapolate-epochs',
   headShift: 'head-shift',
   headShiftRows: 'head-shift-rows',
+  headWarmup: 'head-warmup',
   augment: 'augment',
 };
 
