@@ -64,14 +64,19 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // optimizer takes the activeness-aware step; BatchNorm statistics (none here) are re-estimated when fit ends.
   const shift = callbacks.headShift({ weight: 3 });
   const reinit = callbacks.nwcReinit({ mask }); // one instance for both fits: it zeroes the weights once
+  // The re-drawn head first learns alone for 5 epochs (the rest frozen), as purify's headWarmup does: while it is
+  // random its gradients would wreck the features the model learned from its full training set. Its own optimizer:
+  // tfjs optimizers keep their slots by the position of a variable in the list they were first given.
+  await models.withOnlyHeadTrainable(model, async () => {
+    const warmInner = tf.train.momentum(0.01, 0.9);
+    const warm = train.gradNorm(warmInner, { rho: 0.05, alpha: 0.7 });
+    model.compile({ optimizer: warm, loss: 'categoricalCrossentropy' });
+    await model.fit(x, y, { epochs: 5, batchSize, verbose: 0, callbacks: [reinit, shift] });
+    warm.dispose();
+    disposeOptimizer(warmInner);
+  });
   const inner = tf.train.momentum(0.01, 0.9);
   const gradNorm = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
-  // The re-drawn head first learns alone for 5 epochs (the rest frozen), as purify's headWarmup does: while it is
-  // random its gradients would wreck the features the model learned from its full training set.
-  await models.withOnlyHeadTrainable(model, async () => {
-    model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy' });
-    await model.fit(x, y, { epochs: 5, batchSize, verbose: 0, callbacks: [reinit, shift] });
-  });
   model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, {
     epochs: s.finetuneEpochs,

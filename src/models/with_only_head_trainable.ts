@@ -5,7 +5,8 @@ import { leafLayers, outputDenseLayers } from '../hooks/scorable_layers';
 /**
  * Runs `train` with only the output Dense layer trainable (every other layer, nested models' too, frozen), then puts
  * every layer's `trainable` flag back, also when `train` throws. `train` must compile the model itself: tfjs reads
- * the flags when a model is compiled, so compile again after it before training the whole net.
+ * the flags when a model is compiled, so compile again after it before training the whole net. Give each compile an
+ * optimizer of its own: tfjs optimizers keep their slots by the position of a variable in the list they first saw.
  *
  * Why: a head re-drawn at random (callbacks.headShift, purify's head shift) sends large random gradients into the
  * features while it is still wrong; a few epochs of the head alone first kept what the features had learned
