@@ -133,7 +133,8 @@ export interface PurifyOptions {
    * layer: where zeroing left the backdoor, docs/foreign-models.md), else 0. Set it (3) on other nets too when the
    * purified model may be fine-tuned again on data you do not control: it made the purification last against the
    * retuning attack where 'auto' did not (demo model, 20 poisoned images: ASR 0.062 against 0.126), at 0.03-0.05
-   * ACC on two of three such nets (README, "Does the purification last?"). @default 'auto'
+   * ACC on two of three such nets (README, "Does the purification last?"). Those runs had no head warm-up
+   * (`headWarmup: 0`), which held-out model H1 needed to last (K = 20: 0.022 without it, 0.200 with it). @default 'auto'
    */
   headShift?: number | 'auto';
   /**
