@@ -20,7 +20,7 @@ import type { Attack } from '../src/attacks/attack';
 import { subset, type ImageSet } from '../src/data/image_set';
 import { resolvePurifyOptions } from '../src/defenses/tsbd_options';
 import { unlearn } from '../src/defenses/unlearn';
-import { denseFeedingHead, outputDenseLayers } from '../src/hooks/scorable_layers';
+import { denseFeedingHead, outputHead } from '../src/hooks/scorable_layers';
 import { outputKind } from '../src/models/output_kind';
 import { meanActivations } from './zoo_analyze';
 
@@ -54,7 +54,7 @@ export function unitsHolding(push: readonly number[], part: number): number {
 export async function headRowCoverage(model: tfl.LayersModel, attack: Attack, clean: ImageSet, test: ImageSet, unlearnLr = 0.01): Promise<Record<string, unknown>> {
   const feeding = denseFeedingHead(model);
   if (feeding === undefined) throw new Error(`model '${model.name}' has no hidden Dense layer feeding its output layer`);
-  const head = [...outputDenseLayers(model)][0] as tfl.layers.Layer;
+  const head = outputHead(model) as tfl.layers.Layer;
   const kernelOf = (layer: tfl.layers.Layer): number[][] => (layer.getWeights()[0] as tf.Tensor).arraySync() as number[][];
   const k0 = kernelOf(head);
   const o = resolvePurifyOptions({ layers: 'conv+dense', unlearn: { lr: unlearnLr } }, k0[0]?.length ?? 10, clean.count, model);

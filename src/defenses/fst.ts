@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors';
-import { outputDenseLayers } from '../hooks/scorable_layers';
+import { outputHead } from '../hooks/scorable_layers';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
 import { perExampleCrossEntropy } from '../losses/cross_entropy';
 import { cloneModel } from '../models/clone_model';
@@ -37,7 +37,7 @@ export const fst: Defense = {
       const alpha = run.options.number('alpha');
       const out = cloneModel(model);
       const optimizer = tf.train.momentum(f.lr, f.momentum);
-      const head = [...outputDenseLayers(out)][0];
+      const head = outputHead(out);
       if (head === undefined) throw new ModelError(`FST needs a Dense output layer; model '${model.name}' has none`, { model: model.name });
       const kernel = head.weights.find((w) => /(^|\/)kernel$/.test(w.originalName)) as tfl.LayerVariable;
       const bias = head.weights.find((w) => /(^|\/)bias$/.test(w.originalName));

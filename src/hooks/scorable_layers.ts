@@ -152,6 +152,14 @@ export function outputDenseLayers(model: tfl.LayersModel): Set<LayerLike> {
 }
 
 /**
+ * The output Dense layer that head-level defenses work on (FST's and the head shift's re-drawn head, the layer the
+ * head warm-up trains alone): the first of {@link outputDenseLayers}, so that they all pick the same one.
+ */
+export function outputHead(model: tfl.LayersModel): LayerLike | undefined {
+  return [...outputDenseLayers(model)][0];
+}
+
+/**
  * Whether a model output's Dense layer is fed by a hidden Dense layer (through weightless layers such as Dropout or
  * Activation, and BatchNormalization): an MLP, or convolutions flattened into a Dense layer before the output. False
  * for heads fed by a pooling, a flatten of convolutions or the input itself.

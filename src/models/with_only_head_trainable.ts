@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
-import { leafLayers, outputDenseLayers } from '../hooks/scorable_layers';
+import { leafLayers, outputHead } from '../hooks/scorable_layers';
 
 /**
  * Runs `train` with only the output Dense layer trainable (every other layer, nested models' too, frozen), then puts
@@ -19,7 +19,7 @@ import { leafLayers, outputDenseLayers } from '../hooks/scorable_layers';
  * });
  */
 export async function withOnlyHeadTrainable<T>(model: tfl.LayersModel, train: () => Promise<T>): Promise<T> {
-  const head = [...outputDenseLayers(model)][0];
+  const head = outputHead(model);
   if (head === undefined) throw new ConfigError(`training the head alone needs a Dense output layer; model '${model.name}' has none`, { option: 'headWarmup' });
   const layers = leafLayers(model);
   const saved = layers.map((l) => l.trainable);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../errors';
-import { outputDenseLayers } from '../hooks/scorable_layers';
+import { outputHead } from '../hooks/scorable_layers';
 
 /**
  * A model's output head, re-drawn, and a penalty that holds it away from the head it had: a feature shift in the
@@ -42,7 +42,7 @@ export const DEFAULT_HEAD_SHIFT = 3;
  * stand for the chosen rows alone (see PurifyOptions.headShiftRows for why).
  */
 export function shiftHead(model: tfl.LayersModel, weight: number, seed: number, rows?: readonly number[]): HeadShift {
-  const head = [...outputDenseLayers(model)][0];
+  const head = outputHead(model);
   if (head === undefined) throw new ModelError(`a head shift needs a Dense output layer; model '${model.name}' has none`, { model: model.name });
   const kernel = head.weights.find((w) => /(^|\/)kernel$/.test(w.originalName));
   if (kernel === undefined) throw new ModelError(`output layer '${head.name}' has no kernel`, { model: model.name, layer: head.name });
