@@ -17,8 +17,8 @@ describe('the root entry', () => {
     const names = (ns: object): string[] => Object.keys(ns).sort();
     expect(names(root.backend)).toEqual(['registerTrainingKernels', 'selectBackend']);
     expect(names(root.callbacks)).toEqual([
-      'BatchNormRecalibration', 'HeadShift', 'NwcReinit', 'UnlearningStop', 'applyReinit', 'batchNormRecalibration', 'headShift',
-      'nwcReinit', 'reinitMask', 'unlearningStop',
+      'BatchNormRecalibration', 'CosineDecay', 'HeadShift', 'NwcReinit', 'UnlearningStop', 'applyReinit', 'batchNormRecalibration',
+      'cosineDecay', 'headShift', 'nwcReinit', 'reinitMask', 'unlearningStop',
     ]);
     expect(names(root.data)).toEqual(['subset', 'toTensors', 'validateImageSet']);
     expect(names(root.hooks)).toEqual([

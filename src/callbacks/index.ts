@@ -8,3 +8,4 @@ export {
 } from './unlearning_stop';
 export { BatchNormRecalibration, batchNormRecalibration, type BatchNormRecalibrationArgs } from './batch_norm_recalibration';
 export { HeadShift, headShift, type HeadShiftArgs } from './head_shift';
+export { CosineDecay, cosineDecay, type CosineDecayArgs, type LearningRateSetter } from './cosine_decay';

@@ -12,6 +12,8 @@ import { disposeOptimizer } from '../internal/dispose_optimizer';
 /** An activeness-aware optimizer (gradient-norm wrapper around SGD with momentum) and what it owns. */
 export interface FinetuneOptimizer {
   optimizer: GradNormOptimizer;
+  /** The SGD-with-momentum optimizer inside the wrapper, whose learning rate a schedule sets. */
+  inner: tf.MomentumOptimizer;
   /** Frees the wrapper and its inner optimizer's slots. Idempotent. */
   dispose(): void;
 }
@@ -28,6 +30,7 @@ export function compileForFinetune(
   let done = false;
   return {
     optimizer,
+    inner,
     dispose: () => {
       if (done) return;
       done = true;

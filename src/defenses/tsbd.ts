@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { registerTrainingKernelsIfWasmLoaded } from '../backend/training_kernels';
 import type { HeadShift } from '../callbacks/head_shift';
+import { CosineDecay } from '../callbacks/cosine_decay';
 import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callbacks/nwc_reinit';
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
@@ -162,7 +163,11 @@ export async function purifyWith(
           seed,
           augment: o.augment,
           range: o.range,
-          callbacks: shift === undefined ? callbacks : [...callbacks, shift],
+          callbacks: [
+            ...callbacks,
+            ...(o.finetune.schedule === 'cosine' && phase !== 'warmup' ? [new CosineDecay({ optimizer: opt.inner, lr: o.finetune.lr, epochs })] : []),
+            ...(shift === undefined ? [] : [shift]),
+          ],
           onEpochEnd: async (epoch, loss) => {
             const acc = await accOf(purified);
             accs.push(acc);

@@ -17,6 +17,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   augment: boolean;
   epochs?: number;
   normalize: 'global' | 'per-tensor';
+  lrSchedule: 'cosine' | 'constant';
   alpha: number;
   relativeNwc: boolean;
   layers: LayerSelection;
@@ -98,6 +99,11 @@ export function purifyCommand(backend: () => BackendName): Command {
           .choices(['per-tensor', 'global'])
           .default('per-tensor'),
       )
+      .addOption(
+        new Option('--lr-schedule <how>', "fine-tuning learning rate over each fit: cosine (from the rate towards 0) or constant (the reference's)")
+          .choices(['cosine', 'constant'])
+          .default('cosine'),
+      )
       .option('--alpha <a>', 'weight of the perturbed gradient in the activeness-aware step; 0 = plain fine-tuning (with --n 0: the plain fine-tuning baseline)', parseFraction, 0.7)
       .addOption(
         new Option(
@@ -165,7 +171,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           augment: opts.augment ? {} : false,
           seed: opts.seed,
           ...(opts.unlearnLr === undefined ? {} : { unlearn: { lr: opts.unlearnLr } }),
-          finetune: { ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }), normalize: opts.normalize, alpha: opts.alpha },
+          finetune: { ...(opts.epochs === undefined ? {} : { epochs: opts.epochs }), normalize: opts.normalize, alpha: opts.alpha, schedule: opts.lrSchedule },
           extrapolate: { factor: opts.extrapolate, epochs: opts.extrapolateEpochs },
           headShift: opts.headShift,
           headShiftRows: opts.headShiftRows,
