@@ -131,6 +131,26 @@ describe('purify', () => {
     model.dispose();
   });
 
+  it("finetune.schedule 'cosine' (the default) runs the first epoch at lr and decays after it; 'constant' does not", async () => {
+    const model = toyModel();
+    const clean = toySet(32, 7);
+    const run = async (epochs: number, schedule?: 'cosine' | 'constant'): Promise<number[][]> => {
+      const finetune = { ...quick.finetune, epochs, ...(schedule === undefined ? {} : { schedule }) };
+      const { model: out } = await purify(model, clean, { ...quick, finetune, extrapolate: { factor: 0 } });
+      const w = weightsOf(out);
+      out.dispose();
+      return w;
+    };
+    // One epoch: cos(0) = 1, so the cosine's only epoch is at the full rate.
+    expect(await run(1, 'cosine')).toEqual(await run(1, 'constant'));
+    // Two epochs: the second runs at lr * (1 + cos(pi / 2)) / 2 = lr / 2 under the cosine.
+    const constant = await run(2, 'constant');
+    expect(await run(2)).toEqual(await run(2, 'cosine'));
+    expect(await run(2, 'cosine')).not.toEqual(constant);
+    await expect(purify(model, clean, { ...quick, finetune: { schedule: 'step' as never } })).rejects.toThrow(/finetune.schedule must be 'constant' or 'cosine'/);
+    model.dispose();
+  });
+
   it('stage 3 puts the stage-2 weights back, with a warning, when the recovery falls short', async () => {
     const model = toyModel();
     const clean = toySet(32, 6);
