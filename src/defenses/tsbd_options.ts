@@ -64,7 +64,8 @@ export interface FinetuneOptions {
    * clean minimum; decayed, they settle. Measured on the development half (test ACC / ASR, constant -> cosine, n
    * 0.05 each, 2026-12-03): a mnist-node model (0.886 / 0.986 before) 0.861 / 0.066 -> 0.867 / 0.065; zoo D3 0.871
    * / 0.064 -> 0.873 / 0.003; D4 0.838 / 0.037 and 0.838 / 0.036 -> 0.838 / 0.026 and 0.837 / 0.029 (math seeds 1,
-   * 2). @default 'cosine'
+   * 2). purify only: a job wrapped by tsbdFinetune runs the team's own fit, where `callbacks.cosineDecay` does the
+   * same. @default 'cosine'
    */
   schedule?: 'constant' | 'cosine';
 }
