@@ -28,27 +28,3 @@ export function expectPurified(result: ReturnType<typeof runExample>): void {
   expect(result.before.acc - result.after.acc).toBeLessThanOrEqual(0.03);
   expect(result.leakedTensors).toBe(0);
 }
-
-/**
- * The tests of an example that does not meet the bar yet: it must run, show a backdoor that took, lower it and leave
- * no tensor; the bar itself is asserted as a known failure (`it.failing`), which turns red once the example meets it
- * (then use {@link expectPurified} in a plain `it`). The run happens once, in beforeAll.
- */
-export function describeBelowBar(name: string): void {
-  describe(`npm run -s example -- ${name} --json`, () => {
-    let result: ReturnType<typeof runExample>;
-    beforeAll(() => {
-      result = runExample(name);
-    }, 1_200_000);
-
-    it('runs: a backdoor that took, lowered by the defense, no tensor left', () => {
-      expect(result.before.asr).toBeGreaterThanOrEqual(0.5);
-      expect(result.after.asr).toBeLessThan(result.before.asr);
-      expect(result.leakedTensors).toBe(0);
-    });
-
-    it.failing('KNOWN FAILURE: the backdoor is gone (ASR <= 0.10) and the accuracy kept (drop <= 0.03)', () => {
-      expectPurified(result);
-    });
-  });
-}
