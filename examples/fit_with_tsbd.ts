@@ -67,17 +67,23 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // The re-drawn head first learns alone for 5 epochs (the rest frozen), as purify's headWarmup does: while it is
   // random its gradients would wreck the features the model learned from its full training set. Its own optimizer:
   // tfjs optimizers keep their slots by the position of a variable in the list they were first given.
+  const activenessAware = (): { optimizer: tf.Optimizer; dispose: () => void } => {
+    const inner = tf.train.momentum(0.01, 0.9);
+    const optimizer = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
+    const dispose = (): void => {
+      optimizer.dispose();
+      disposeOptimizer(inner);
+    };
+    return { optimizer, dispose };
+  };
   await models.withOnlyHeadTrainable(model, async () => {
-    const warmInner = tf.train.momentum(0.01, 0.9);
-    const warm = train.gradNorm(warmInner, { rho: 0.05, alpha: 0.7 });
-    model.compile({ optimizer: warm, loss: 'categoricalCrossentropy' });
+    const warm = activenessAware();
+    model.compile({ optimizer: warm.optimizer, loss: 'categoricalCrossentropy' });
     await model.fit(x, y, { epochs: 5, batchSize, verbose: 0, callbacks: [reinit, shift] });
     warm.dispose();
-    disposeOptimizer(warmInner);
   });
-  const inner = tf.train.momentum(0.01, 0.9);
-  const gradNorm = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
-  model.compile({ optimizer: gradNorm, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const stage2 = activenessAware();
+  model.compile({ optimizer: stage2.optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, {
     epochs: s.finetuneEpochs,
     batchSize,
@@ -87,8 +93,7 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   shift.dispose();
   const seconds = (performance.now() - start) / 1000;
   tf.dispose([x, y]);
-  gradNorm.dispose();
-  disposeOptimizer(inner);
+  stage2.dispose();
 
   const after = await scores(model, task);
   log(`purified: ACC ${after.acc}, ASR ${after.asr} (${seconds.toFixed(0)} s)`);
