@@ -12,6 +12,9 @@ import { poisonedTask, scores, type ExampleArgs, type ExampleResult } from './se
 
 // Stage 2 runs 40 epochs, as purify's does when it re-draws the head (FinetuneOptions.epochs): the re-drawn head and
 // the features under it are learned again from the clean images alone, which the reference's 20 epochs leave unfinished.
+/** Fine-tuning learning rate (SGD with momentum 0.9), the reference's. */
+const LR = 0.01;
+
 const SETTINGS = {
   // Short enough for CI on the committed subset: 7,200 poisoned training images, 800 clean.
   subset: { cleanCount: 800, trainEpochs: 3, finetuneEpochs: 40 },
@@ -67,14 +70,14 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // The re-drawn head first learns alone for 5 epochs (the rest frozen), as purify's headWarmup does: while it is
   // random its gradients would wreck the features the model learned from its full training set. Its own optimizer:
   // tfjs optimizers keep their slots by the position of a variable in the list they were first given.
-  const activenessAware = (): { optimizer: tf.Optimizer; dispose: () => void } => {
-    const inner = tf.train.momentum(0.01, 0.9);
+  const activenessAware = (): { optimizer: tf.Optimizer; inner: tf.MomentumOptimizer; dispose: () => void } => {
+    const inner = tf.train.momentum(LR, 0.9);
     const optimizer = train.gradNorm(inner, { rho: 0.05, alpha: 0.7 });
     const dispose = (): void => {
       optimizer.dispose();
       disposeOptimizer(inner);
     };
-    return { optimizer, dispose };
+    return { optimizer, inner, dispose };
   };
   await models.withOnlyHeadTrainable(model, async () => {
     const warm = activenessAware();
@@ -82,13 +85,20 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
     await model.fit(x, y, { epochs: 5, batchSize, verbose: 0, callbacks: [reinit, shift] });
     warm.dispose();
   });
+  // Stage 2's rate decays along a half cosine over its epochs, as purify's finetune.schedule 'cosine' does: the late,
+  // small steps settle the features without undoing what the early ones removed.
   const stage2 = activenessAware();
   model.compile({ optimizer: stage2.optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   await model.fit(x, y, {
     epochs: s.finetuneEpochs,
     batchSize,
     verbose: 0,
-    callbacks: [reinit, shift, callbacks.batchNormRecalibration({ set: task.clean })],
+    callbacks: [
+      reinit,
+      shift,
+      callbacks.cosineDecay({ optimizer: stage2.inner, lr: LR, epochs: s.finetuneEpochs }),
+      callbacks.batchNormRecalibration({ set: task.clean }),
+    ],
   });
   shift.dispose();
   const seconds = (performance.now() - start) / 1000;
