@@ -32,6 +32,7 @@ export type {
   PurifyOptions,
   UnlearnOptions,
   FinetuneOptions,
+  FinetuneSchedule,
   ExtrapolateOptions,
   AutoFractionOptions,
 } from './defenses/tsbd_options';

@@ -12,13 +12,20 @@ export interface CosineDecayArgs {
   optimizer: LearningRateSetter;
   /** Learning rate of the first epoch. */
   lr: number;
-  /** Epochs of the fit the schedule spans; the last epoch runs at lr * (1 + cos(pi * (epochs - 1) / epochs)) / 2. */
+  /** Epochs of the fit the schedule spans; the last epoch runs at lr * (1 + cos(pi * (epochs - 1 - hold) / (epochs - hold))) / 2. */
   epochs: number;
+  /**
+   * Epochs at the full `lr` before the decay begins (0 to epochs - 1); the cosine then spans the remaining epochs.
+   * Why: a decay from the first epoch covers half the distance of a constant rate in the same epochs, which left an
+   * under-trained model further from the clean data (docs/foreign-models.md). @default 0
+   */
+  holdEpochs?: number;
 }
 
 /**
  * Cosine learning-rate decay by epoch, as a `model.fit` callback: epoch e (from 0) runs at lr * (1 + cos(pi * e /
- * epochs)) / 2, so the rate falls smoothly from lr towards 0 over the fit. tfjs-layers has no learning-rate
+ * epochs)) / 2, so the rate falls smoothly from lr towards 0 over the fit. With `holdEpochs` h, epochs before h run
+ * at lr and epoch e >= h at lr * (1 + cos(pi * (e - h) / (epochs - h))) / 2. tfjs-layers has no learning-rate
  * scheduler. The rate is set before each epoch, so the same instance can be passed to one fit at a time; the
  * optimizer keeps the last rate when the fit ends.
  */
@@ -26,6 +33,7 @@ export class CosineDecay extends tfl.Callback {
   private readonly optimizer: LearningRateSetter;
   private readonly lr: number;
   private readonly epochs: number;
+  private readonly hold: number;
 
   constructor(args: CosineDecayArgs) {
     super();
@@ -34,14 +42,18 @@ export class CosineDecay extends tfl.Callback {
     }
     checkNumber('lr', args.lr, 0, Number.POSITIVE_INFINITY);
     checkNumber('epochs', args.epochs, 1, Number.POSITIVE_INFINITY, { integer: true });
+    const hold = args.holdEpochs ?? 0;
+    checkNumber('holdEpochs', hold, 0, args.epochs - 1, { integer: true });
     this.optimizer = args.optimizer;
     this.lr = args.lr;
     this.epochs = args.epochs;
+    this.hold = hold;
   }
 
   /** The learning rate of epoch `epoch` (from 0). */
   rateAt(epoch: number): number {
-    return (this.lr * (1 + Math.cos((Math.PI * Math.min(epoch, this.epochs)) / this.epochs))) / 2;
+    const decaying = Math.min(Math.max(epoch - this.hold, 0), this.epochs - this.hold);
+    return (this.lr * (1 + Math.cos((Math.PI * decaying) / (this.epochs - this.hold)))) / 2;
   }
 
   override async onEpochBegin(epoch: number): Promise<void> {

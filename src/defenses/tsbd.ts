@@ -165,7 +165,9 @@ export async function purifyWith(
           range: o.range,
           callbacks: [
             ...callbacks,
-            ...(o.finetune.schedule === 'cosine' && phase !== 'warmup' ? [new CosineDecay({ optimizer: opt.inner, lr: o.finetune.lr, epochs })] : []),
+            ...(o.finetune.schedule !== 'constant' && phase !== 'warmup'
+              ? [new CosineDecay({ optimizer: opt.inner, lr: o.finetune.lr, epochs, holdEpochs: o.finetune.schedule === 'hold-cosine' ? Math.floor(epochs / 2) : 0 })]
+              : []),
             ...(shift === undefined ? [] : [shift]),
           ],
           onEpochEnd: async (epoch, loss) => {

@@ -28,6 +28,10 @@ export interface UnlearnOptions {
 }
 
 /** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
+/** How the fine-tuning learning rate runs over a fit: see {@link FinetuneOptions.schedule}. */
+export const FINETUNE_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
+export type FinetuneSchedule = (typeof FINETUNE_SCHEDULES)[number];
+
 export interface FinetuneOptions {
   /**
    * Epochs over the clean set. @default 20 (the reference's), or 40 (`HEAD_SHIFT_EPOCHS`) when the head shift
@@ -59,15 +63,18 @@ export interface FinetuneOptions {
   keepZero?: boolean;
   /**
    * Learning rate over each fine-tuning fit (stage 2, and stage 3's recovery; not the head warm-up): 'constant' at
-   * `lr` (the reference's), or 'cosine', falling from `lr` towards 0 along a half cosine by epoch
-   * (callbacks.CosineDecay). Why cosine: the last epochs at the full rate leave the weights wandering around the
-   * clean minimum; decayed, they settle. Measured on the development half (test ACC / ASR, constant -> cosine, n
-   * 0.05 each, 2026-12-03): a mnist-node model (0.886 / 0.986 before) 0.861 / 0.066 -> 0.867 / 0.065; zoo D3 0.871
-   * / 0.064 -> 0.873 / 0.003; D4 0.838 / 0.037 and 0.838 / 0.036 -> 0.838 / 0.026 and 0.837 / 0.029 (math seeds 1,
-   * 2). purify only: a job wrapped by tsbdFinetune runs the team's own fit, where `callbacks.cosineDecay` does the
-   * same. @default 'cosine'
+   * `lr` (the reference's); 'cosine', falling from `lr` towards 0 along a half cosine by epoch
+   * (callbacks.CosineDecay); or 'hold-cosine', `lr` for the first half of the fit's epochs and the half cosine over
+   * the second (CosineDecay's `holdEpochs`). Why decay: the last epochs at the full rate leave the weights wandering
+   * around the clean minimum; decayed, they settle. Why hold first: a decay from the first epoch covers half the
+   * distance, which left the under-trained zoo model D1 further from its clean data. Measured on the development
+   * half (test ACC / ASR, constant; cosine; hold-cosine; n 0.05 each): D1 (math seed 1) 0.825 / 0.012; 0.802 /
+   * 0.016; 0.819 / 0.014; D3 0.871 / 0.064; 0.873 / 0.003; 0.872 / 0.0003; D4 (math seeds 1, 2) 0.838 / 0.037 and
+   * 0.838 / 0.036; 0.838 / 0.026 and 0.837 / 0.029; 0.839 / 0.019 and 0.841 / 0.025 (docs/foreign-models.md).
+   * purify only: a job wrapped by tsbdFinetune runs the team's own fit, where `callbacks.cosineDecay` does the same.
+   * @default 'hold-cosine'
    */
-  schedule?: 'constant' | 'cosine';
+  schedule?: FinetuneSchedule;
 }
 
 /**
@@ -251,7 +258,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       alpha: f.alpha ?? 0.7,
       normalize: f.normalize ?? 'per-tensor',
       keepZero: f.keepZero ?? false,
-      schedule: f.schedule ?? 'cosine',
+      schedule: f.schedule ?? 'hold-cosine',
     },
     extrapolate: {
       factor: x.factor ?? 1,
@@ -304,8 +311,8 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     () => `finetune.normalize must be 'global' or 'per-tensor'; received ${String(r.finetune.normalize)}`,
   );
   checkConfig(
-    r.finetune.schedule === 'constant' || r.finetune.schedule === 'cosine',
-    () => `finetune.schedule must be 'constant' or 'cosine'; received ${String(r.finetune.schedule)}`,
+    (FINETUNE_SCHEDULES as readonly string[]).includes(r.finetune.schedule),
+    () => `finetune.schedule must be ${FINETUNE_SCHEDULES.map((x) => `'${x}'`).join(', ')}; received ${String(r.finetune.schedule)}`,
   );
   checkConfig(
     Array.isArray(r.auto.candidates) && r.auto.candidates.length > 0,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
 import { purify } from '../../defenses/tsbd';
+import { FINETUNE_SCHEDULES, type FinetuneSchedule } from '../../defenses/tsbd_options';
 import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
@@ -17,7 +18,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   augment: boolean;
   epochs?: number;
   normalize: 'global' | 'per-tensor';
-  lrSchedule: 'cosine' | 'constant';
+  lrSchedule: FinetuneSchedule;
   alpha: number;
   relativeNwc: boolean;
   layers: LayerSelection;
@@ -100,9 +101,12 @@ export function purifyCommand(backend: () => BackendName): Command {
           .default('per-tensor'),
       )
       .addOption(
-        new Option('--lr-schedule <how>', "fine-tuning learning rate over each fit: cosine (from the rate towards 0) or constant (the reference's)")
-          .choices(['cosine', 'constant'])
-          .default('cosine'),
+        new Option(
+          '--lr-schedule <how>',
+          "fine-tuning learning rate over each fit: hold-cosine (the rate for the first half, then a half cosine towards 0), cosine (the half cosine from the start) or constant (the reference's)",
+        )
+          .choices([...FINETUNE_SCHEDULES])
+          .default('hold-cosine'),
       )
       .option('--alpha <a>', 'weight of the perturbed gradient in the activeness-aware step; 0 = plain fine-tuning (with --n 0: the plain fine-tuning baseline)', parseFraction, 0.7)
       .addOption(
