@@ -70,9 +70,11 @@ export interface FinetuneOptions {
    * distance, which left the under-trained zoo model D1 further from its clean data. Measured on the development
    * half (test ACC / ASR, constant; cosine; hold-cosine; n 0.05 each): D1 (math seed 1) 0.825 / 0.012; 0.802 /
    * 0.016; 0.819 / 0.014; D3 0.871 / 0.064; 0.873 / 0.003; 0.872 / 0.0003; D4 (math seeds 1, 2) 0.838 / 0.037 and
-   * 0.838 / 0.036; 0.838 / 0.026 and 0.837 / 0.029; 0.839 / 0.019 and 0.841 / 0.025 (docs/foreign-models.md).
-   * purify only: a job wrapped by tsbdFinetune runs the team's own fit, where `callbacks.cosineDecay` does the same.
-   * @default 'hold-cosine'
+   * 0.838 / 0.036; 0.838 / 0.026 and 0.837 / 0.029; 0.839 / 0.019 and 0.841 / 0.025. But on the purify_cli
+   * example's small-cnn (0.842 / 0.970) hold-cosine left ASR 0.136 (ACC 0.8275), cosine 0.0956 (0.8225), constant
+   * 0.141 (0.8235): a backdoor left in place weighs more than 0.017 of ACC on an under-trained model, so 'cosine'
+   * stays the default (docs/foreign-models.md). purify only: a job wrapped by tsbdFinetune runs the team's own fit,
+   * where `callbacks.cosineDecay` does the same. @default 'cosine'
    */
   schedule?: FinetuneSchedule;
 }
@@ -258,7 +260,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
       alpha: f.alpha ?? 0.7,
       normalize: f.normalize ?? 'per-tensor',
       keepZero: f.keepZero ?? false,
-      schedule: f.schedule ?? 'hold-cosine',
+      schedule: f.schedule ?? 'cosine',
     },
     extrapolate: {
       factor: x.factor ?? 1,

@@ -14,6 +14,16 @@ describe('CosineDecay: the learning rate falls along a half cosine over the fit'
     rates.forEach((r, i) => expect(r).toBeCloseTo(expected[i] as number, 6));
   });
 
+  it('with holdEpochs h, runs epochs before h at lr and spans the cosine over the remaining ones', async () => {
+    const rates: number[] = [];
+    const callback = cosineDecay({ optimizer: { setLearningRate: (lr) => void rates.push(lr) }, lr: 0.1, epochs: 5, holdEpochs: 2 });
+    for (let e = 0; e < 5; e++) await callback.onEpochBegin(e);
+    // Epochs 2, 3, 4 decay over 3 epochs: cos(0) = 1, cos(pi/3) = 0.5, cos(2 pi/3) = -0.5.
+    const expected = [0.1, 0.1, 0.1, 0.075, 0.025];
+    rates.forEach((r, i) => expect(r).toBeCloseTo(expected[i] as number, 9));
+    expect(rates).toHaveLength(5);
+  });
+
   it('moves a weight by the scheduled steps in a real fit', async () => {
     // y = w x with w = 0, one example x = 1, y = 1, mean squared error: the gradient is 2 (w - 1).
     const model = tfl.sequential({ layers: [tfl.layers.dense({ units: 1, inputShape: [1], useBias: false, kernelInitializer: 'zeros' })] });
@@ -30,11 +40,14 @@ describe('CosineDecay: the learning rate falls along a half cosine over the fit'
     model.dispose();
   });
 
-  it('refuses an optimizer without setLearningRate, and a non-integer epoch count', () => {
+  it('refuses an optimizer without setLearningRate, a non-integer epoch count and a hold that leaves no decay', () => {
     const adam = tf.train.adam(0.1);
     const sgd = tf.train.sgd(0.1);
     expect(() => cosineDecay({ optimizer: adam as never, lr: 0.1, epochs: 2 })).toThrow(ConfigError);
     expect(() => cosineDecay({ optimizer: sgd, lr: 0.1, epochs: 2.5 })).toThrow(/epochs/);
+    // A hold as long as the fit would leave the cosine no epoch to span.
+    expect(() => cosineDecay({ optimizer: sgd, lr: 0.1, epochs: 2, holdEpochs: 2 })).toThrow(/holdEpochs/);
+    expect(() => cosineDecay({ optimizer: sgd, lr: 0.1, epochs: 4, holdEpochs: 1.5 })).toThrow(/holdEpochs/);
     adam.dispose();
     sgd.dispose();
   });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../../src/data/image_set';
 import { purify } from '../../src/defenses/tsbd';
+import type { FinetuneSchedule } from '../../src/defenses/tsbd_options';
 import { ConfigError, DataShapeError, ModelError } from '../../src/errors';
 import { TsbdEmitter } from '../../src/events';
 import { toyModel, toySet } from './toy';
@@ -131,23 +132,32 @@ describe('purify', () => {
     model.dispose();
   });
 
-  it("finetune.schedule 'cosine' (the default) runs the first epoch at lr and decays after it; 'constant' does not", async () => {
+  it("finetune.schedule 'cosine' (the default) decays from the start; 'hold-cosine' holds lr for the first half, then decays; 'constant' never", async () => {
     const model = toyModel();
     const clean = toySet(32, 7);
-    const run = async (epochs: number, schedule?: 'cosine' | 'constant'): Promise<number[][]> => {
+    const run = async (epochs: number, schedule?: FinetuneSchedule): Promise<number[][]> => {
       const finetune = { ...quick.finetune, epochs, ...(schedule === undefined ? {} : { schedule }) };
       const { model: out } = await purify(model, clean, { ...quick, finetune, extrapolate: { factor: 0 } });
       const w = weightsOf(out);
       out.dispose();
       return w;
     };
+    const constant2 = await run(2, 'constant');
     // One epoch: cos(0) = 1, so the cosine's only epoch is at the full rate.
     expect(await run(1, 'cosine')).toEqual(await run(1, 'constant'));
-    // Two epochs: the second runs at lr * (1 + cos(pi / 2)) / 2 = lr / 2 under the cosine.
-    const cosine = await run(2, 'cosine');
-    expect(await run(2)).toEqual(cosine);
-    expect(cosine).not.toEqual(await run(2, 'constant'));
-    await expect(purify(model, clean, { ...quick, finetune: { schedule: 'step' as never } })).rejects.toThrow(/finetune.schedule must be 'constant' or 'cosine'/);
+    // Two epochs, cosine: the second runs at lr * (1 + cos(pi / 2)) / 2 = lr / 2.
+    expect(await run(2, 'cosine')).not.toEqual(constant2);
+    // Two epochs, hold-cosine: epoch 0 is held at lr, and epoch 1 begins the decay at cos(0), the full rate again.
+    expect(await run(2, 'hold-cosine')).toEqual(constant2);
+    // Three epochs, hold-cosine: lr, lr, lr / 2; cosine: lr, 0.75 lr, 0.25 lr; constant: lr, lr, lr. All differ.
+    const hold3 = await run(3, 'hold-cosine');
+    const cosine3 = await run(3, 'cosine');
+    expect(await run(3)).toEqual(cosine3);
+    expect(hold3).not.toEqual(await run(3, 'constant'));
+    expect(hold3).not.toEqual(cosine3);
+    await expect(purify(model, clean, { ...quick, finetune: { schedule: 'step' as never } })).rejects.toThrow(
+      /finetune.schedule must be 'constant', 'cosine', 'hold-cosine'; received step/,
+    );
     model.dispose();
   });
 

@@ -103,10 +103,10 @@ export function purifyCommand(backend: () => BackendName): Command {
       .addOption(
         new Option(
           '--lr-schedule <how>',
-          "fine-tuning learning rate over each fit: hold-cosine (the rate for the first half, then a half cosine towards 0), cosine (the half cosine from the start) or constant (the reference's)",
+          "fine-tuning learning rate over each fit: cosine (a half cosine from the rate towards 0), hold-cosine (the rate for the first half of the epochs, then the half cosine) or constant (the reference's)",
         )
           .choices([...FINETUNE_SCHEDULES])
-          .default('hold-cosine'),
+          .default('cosine'),
       )
       .option('--alpha <a>', 'weight of the perturbed gradient in the activeness-aware step; 0 = plain fine-tuning (with --n 0: the plain fine-tuning baseline)', parseFraction, 0.7)
       .addOption(
