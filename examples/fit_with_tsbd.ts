@@ -10,11 +10,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { callbacks, chooseReinitFraction, data, disposeOptimizer, hooks, losses, models, train } from '../src';
 import { poisonedTask, scores, type ExampleArgs, type ExampleResult } from './setup';
 
-// Stage 2 runs 40 epochs, as purify's does when it re-draws the head (FinetuneOptions.epochs): the re-drawn head and
-// the features under it are learned again from the clean images alone, which the reference's 20 epochs leave unfinished.
 /** Fine-tuning learning rate (SGD with momentum 0.9), the reference's. */
 const LR = 0.01;
 
+// Stage 2 runs 40 epochs, as purify's does when it re-draws the head (FinetuneOptions.epochs): the re-drawn head and
+// the features under it are learned again from the clean images alone, which the reference's 20 epochs leave unfinished.
 const SETTINGS = {
   // Short enough for CI on the committed subset: 7,200 poisoned training images, 800 clean.
   subset: { cleanCount: 800, trainEpochs: 3, finetuneEpochs: 40 },
