@@ -29,8 +29,9 @@ export interface UnlearnOptions {
 
 /** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
 /** How the fine-tuning learning rate runs over a fit: see {@link FinetuneOptions.schedule}. */
-export const FINETUNE_SCHEDULES = ['constant', 'cosine', 'hold-cosine'] as const;
-export type FinetuneSchedule = (typeof FINETUNE_SCHEDULES)[number];
+export type FinetuneSchedule = 'constant' | 'cosine' | 'hold-cosine';
+/** Every {@link FinetuneSchedule}, for validation and the CLI's choices. */
+export const FINETUNE_SCHEDULES: readonly FinetuneSchedule[] = ['constant', 'cosine', 'hold-cosine'];
 
 export interface FinetuneOptions {
   /**
