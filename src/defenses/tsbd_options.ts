@@ -27,12 +27,12 @@ export interface UnlearnOptions {
   maxEpochs?: number;
 }
 
-/** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
 /** How the fine-tuning learning rate runs over a fit: see {@link FinetuneOptions.schedule}. */
 export type FinetuneSchedule = 'constant' | 'cosine' | 'hold-cosine';
 /** Every {@link FinetuneSchedule}, for validation and the CLI's choices. */
 export const FINETUNE_SCHEDULES: readonly FinetuneSchedule[] = ['constant', 'cosine', 'hold-cosine'];
 
+/** Stage 2: activeness-aware fine-tuning. Defaults are the reference's. */
 export interface FinetuneOptions {
   /**
    * Epochs over the clean set. @default 20 (the reference's), or 40 (`HEAD_SHIFT_EPOCHS`) when the head shift
