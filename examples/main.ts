@@ -20,6 +20,7 @@ const EXAMPLES: Record<string, () => Promise<{ run: (args: ExampleArgs) => Promi
   fit_with_tsbd: () => import('./fit_with_tsbd'),
   wrap_finetune: () => import('./wrap_finetune'),
   wrap_finetune_new_head: () => import('./wrap_finetune_new_head'),
+  wrap_finetune_regrouped: () => import('./wrap_finetune_regrouped'),
   purify_cli: () => import('./purify_cli'),
 };
 

@@ -5,7 +5,7 @@
  *
  * TSBD's stage 1 unlearns and scores the model AS RECEIVED, so it runs on the old head, with the team's images
  * under their labels in the old task (which a team whose classes are a subset of the old ones can write down); the
- * new head then trains inside the wrapped fit. The same job without TSBD (but with BatchNorm statistics re-estimated,
+ * new head then trains inside the wrapped fit (wrap_finetune_regrouped: a team that cannot). The same job without TSBD (but with BatchNorm statistics re-estimated,
  * as any fine-tuning of a BatchNorm net in tfjs should) is run beside it, so the JSON has `plain` next to `after`
  * (with TSBD), both on the new task's test images; `before` is the received model on the old task.
  *
@@ -23,22 +23,34 @@ import { loadModel } from '../src/node';
 import { poisonedTask, round4, scores, type ExampleArgs, type ExampleResult, type Scores } from './setup';
 import { modelFromElsewhere, SETTINGS } from './wrap_finetune';
 
-/** The team's classes, in the old task's numbering; index k here is class k of the new head. */
-const TEAM_CLASSES = [0, 2, 5, 7, 9];
+/**
+ * A team's own task: which of its classes each old (Fashion-MNIST) class belongs to, -1 for none. Class k of the new
+ * head is class k here.
+ */
+export interface TeamTask {
+  /** The new task's class names, in the new head's order (for the log and the JSON). */
+  readonly classes: readonly string[];
+  /** The new class of an image whose old class is `old`, or -1 when the team has no such images. */
+  of(old: number): number;
+}
 
-/** The images of `set` whose class is one of the team's, labelled in the new task (numClasses 5). */
-function newTask(set: ImageSet): ImageSet {
+/** This example's task: 5 of the 10 classes, kept as they were (T-shirt, pullover, sandal, sneaker, ankle boot). */
+const FIVE_CLASSES = [0, 2, 5, 7, 9];
+const TEAM_TASK: TeamTask = { classes: ['T-shirt', 'pullover', 'sandal', 'sneaker', 'ankle boot'], of: (old) => FIVE_CLASSES.indexOf(old) };
+
+/** The images of `set` that belong to the team's task, labelled in it. */
+function newTask(set: ImageSet, task: TeamTask): ImageSet {
   const keep: number[] = [];
-  for (let i = 0; i < set.count; i++) if (TEAM_CLASSES.includes(set.labels[i] as number)) keep.push(i);
+  for (let i = 0; i < set.count; i++) if (task.of(set.labels[i] as number) >= 0) keep.push(i);
   const picked = data.subset(set, keep);
-  const labels = Uint8Array.from(picked.labels, (l) => TEAM_CLASSES.indexOf(l));
-  return { ...picked, labels, numClasses: TEAM_CLASSES.length };
+  const labels = Uint8Array.from(picked.labels, (l) => task.of(l));
+  return { ...picked, labels, numClasses: task.classes.length };
 }
 
 /** The received model's layers up to its last hidden one, with a new softmax head of the team's classes. */
-function withNewHead(received: tfl.LayersModel): tfl.LayersModel {
+function withNewHead(received: tfl.LayersModel, classes: number): tfl.LayersModel {
   const features = received.layers[received.layers.length - 2]?.output as tfl.SymbolicTensor;
-  const head = tfl.layers.dense({ units: TEAM_CLASSES.length, activation: 'softmax', name: 'team_head', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) });
+  const head = tfl.layers.dense({ units: classes, activation: 'softmax', name: 'team_head', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) });
   return tfl.model({ inputs: received.inputs, outputs: head.apply(features) as tfl.SymbolicTensor });
 }
 
@@ -47,16 +59,19 @@ function withNewHead(received: tfl.LayersModel): tfl.LayersModel {
  * early stopping and a log line. With `tsbd`, stage 1 runs on the received model first, and the fit gets TSBD's
  * optimizer and callbacks.
  */
-async function teamJob(dir: string, team: { oldLabels: ImageSet; newLabels: ImageSet }, epochs: number, tsbd: boolean, log: (l: string) => void): Promise<{ model: tfl.LayersModel; epochs: number; fraction: number; dispose: () => void }> {
+async function teamJob(dir: string, team: { stageOne: 'old labels' | 'predicted'; images: ImageSet; newLabels: ImageSet }, epochs: number, tsbd: boolean, log: (l: string) => void): Promise<{ model: tfl.LayersModel; epochs: number; fraction: number; dispose: () => void }> {
   const received = await loadModel(dir);
   let job: TsbdFinetune | undefined;
   let fraction = 0;
   if (tsbd) {
-    job = tsbdFinetune(received, team.oldLabels);
+    // Stage 1 reads the received model in its own classes. A team that cannot name them gives it the model's own
+    // predictions on its clean images: unlearning then pushes the model off what it believes about them.
+    const stageOneSet = team.stageOne === 'old labels' ? team.images : { ...team.images, labels: Uint8Array.from(await metrics.predictLabels(received, team.images)) };
+    job = tsbdFinetune(received, stageOneSet);
     fraction = (await job.stageOne()).fraction;
-    log(`stage 1 on the received model: n = ${fraction}`);
+    log(`stage 1 on the received model (${team.stageOne}): n = ${fraction}`);
   }
-  const model = withNewHead(received);
+  const model = withNewHead(received, team.newLabels.numClasses);
   const n = team.newLabels.count;
   const validate = Math.round(n / 10);
   const train = data.toTensors(data.subset(team.newLabels, Array.from({ length: n - validate }, (_, i) => i)));
@@ -89,10 +104,19 @@ async function teamJob(dir: string, team: { oldLabels: ImageSet; newLabels: Imag
   return { model, epochs: history.epoch.length, fraction, dispose };
 }
 
-export async function run({ data: source, log }: ExampleArgs): Promise<ExampleResult> {
+export async function run(args: ExampleArgs): Promise<ExampleResult> {
+  return runTeamTask(args, TEAM_TASK, 'old labels', 'tsbd-new-head-');
+}
+
+/**
+ * The received model (trained with a backdoor, saved), then the team's job on `task` without and with TSBD, scored on
+ * the new task's test images. `stageOne`: what stage 1 reads as labels of the team's images, their old classes or the
+ * received model's predictions.
+ */
+export async function runTeamTask({ data: source, log }: ExampleArgs, teamTask: TeamTask, stageOne: 'old labels' | 'predicted', tmpPrefix: string): Promise<ExampleResult> {
   const s = SETTINGS[source];
   const task = poisonedTask(source, s.cleanCount);
-  const dir = mkdtempSync(join(tmpdir(), 'tsbd-new-head-'));
+  const dir = mkdtempSync(join(tmpdir(), tmpPrefix));
   try {
     await modelFromElsewhere(task, s.trainEpochs, dir);
     const received = await loadModel(dir);
@@ -101,11 +125,11 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
     log(`model from elsewhere, old task: ACC ${before.acc}, ASR ${before.asr}`);
 
     const keep: number[] = [];
-    for (let i = 0; i < task.clean.count; i++) if (TEAM_CLASSES.includes(task.clean.labels[i] as number)) keep.push(i);
-    const team = { oldLabels: data.subset(task.clean, keep), newLabels: newTask(task.clean) };
-    const test = newTask(task.test);
-    // The trigger sends an image to pullover: class 1 of the new head.
-    const trigger = attacks.badNets({ ...task.attack.config(), target: TEAM_CLASSES.indexOf(task.attack.target) });
+    for (let i = 0; i < task.clean.count; i++) if (teamTask.of(task.clean.labels[i] as number) >= 0) keep.push(i);
+    const team = { stageOne, images: data.subset(task.clean, keep), newLabels: newTask(task.clean, teamTask) };
+    const test = newTask(task.test, teamTask);
+    // The trigger sends an image to the new class that holds the attacker's target (pullover).
+    const trigger = attacks.badNets({ ...task.attack.config(), target: teamTask.of(task.attack.target) });
     const score = async (m: tfl.LayersModel): Promise<Scores> => {
       const r = await metrics.evaluate(m, test, trigger);
       return { acc: round4(r.acc), asr: round4(r.asr) };
@@ -122,7 +146,7 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
     const after = await score(tsbdJob.model);
     tsbdJob.dispose();
     log(`new head, TSBD: ACC ${after.acc}, ASR ${after.asr} (${tsbdJob.epochs} epochs, ${seconds.toFixed(0)} s)`);
-    return { before, after, plain, seconds: Math.round(seconds), fraction: tsbdJob.fraction, epochs: tsbdJob.epochs, classes: TEAM_CLASSES };
+    return { before, after, plain, seconds: Math.round(seconds), fraction: tsbdJob.fraction, epochs: tsbdJob.epochs, classes: teamTask.classes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
