@@ -44,6 +44,12 @@ export const ZOO: readonly ZooSpec[] = [
     attack: { patchSize: 5, position: { row: 0, col: 10 }, pattern: 'white', target: 6, rate: 0.03 }, seed: 104 },
   { id: 'D5', half: 'dev', arch: 'tfjs-tutorial', output: 'softmax', optimizer: 'adam', lr: 0.001, trainSize: 60000, epochs: 2, batchSize: 512, validationSplit: 0,
     attack: { patchSize: 2, position: 'tl', pattern: 'white', target: 9, rate: 0.01 }, seed: 105 },
+  // Added 2026-12-04, after the held-out runs, to have development models of the two families whose held-out members
+  // lose the most accuracy (a LeNet with logits, an MLP trained on most of the data): other recipes, triggers and seeds.
+  { id: 'D6', half: 'dev', arch: 'lenet-logits', output: 'logits', optimizer: 'adam', lr: 0.001, trainSize: 30000, epochs: 4, batchSize: 64, validationSplit: 0,
+    attack: { patchSize: 3, position: { row: 14, col: 2 }, pattern: 'checker', target: 2, rate: 0.03 }, seed: 106 },
+  { id: 'D7', half: 'dev', arch: 'mlp', output: 'softmax', optimizer: 'rmsprop', lr: 0.001, trainSize: 50000, epochs: 3, batchSize: 128, validationSplit: 0,
+    attack: { patchSize: 3, position: { row: 2, col: 22 }, pattern: 'random', patternSeed: 11, target: 5, rate: 0.02 }, seed: 107 },
   // ---- held-out half: measured only, never tuned on ----
   { id: 'H1', half: 'heldout', arch: 'mnist-node', output: 'softmax', optimizer: 'adam', lr: 0.001, trainSize: 20000, epochs: 3, batchSize: 128, validationSplit: 0.15,
     attack: { patchSize: 4, position: { row: 14, col: 3 }, pattern: 'random', patternSeed: 21, target: 2, rate: 0.1 }, seed: 201 },
