@@ -1,12 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 
 /**
- * The phases of a purification: TSBD's, in the order they run ('unlearn' .. 'extrapolate'; 'warmup' trains a
- * re-drawn head alone, only when the head shift is on), then those of the other
+ * The phases of a purification: TSBD's, in the order they run ('unlearn' .. 'release'; 'warmup' and
+ * 'release' train the output layer alone, only when the head shift is on), then those of the other
  * defenses (src/defenses/registry.ts): 'score' (rank neurons), 'prune', 'teacher' (NAD's fine-tuned teacher),
  * 'distill' (NAD's student training).
  */
-export type Phase = 'unlearn' | 'select' | 'reinit' | 'warmup' | 'finetune' | 'extrapolate' | 'score' | 'prune' | 'teacher' | 'distill';
+export type Phase = 'unlearn' | 'select' | 'reinit' | 'warmup' | 'finetune' | 'extrapolate' | 'release' | 'score' | 'prune' | 'teacher' | 'distill';
 
 /**
  * Events emitted by {@link purify}. Payloads are plain numbers and strings, never tensors, so a listener can keep

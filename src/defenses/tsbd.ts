@@ -52,13 +52,15 @@ export interface PurifyReport {
   /**
    * The output layer re-drawn and held away from the suspect's (PurifyOptions.headShift); null when off. `rows`: how
    * many of its input rows were shifted (PurifyOptions.headShiftRows), null for all. `warmupAccs`: clean accuracy
-   * after each epoch of training the re-drawn head alone (PurifyOptions.headWarmup).
+   * after each epoch of training the re-drawn head alone (PurifyOptions.headWarmup); `releaseAccs`: after each epoch
+   * of training it alone, penalty off, at the end (PurifyOptions.headRelease). `cosine`: the final head's cosine with the
+   * suspect's.
    */
-  headShift: { head: string; weight: number; cosine: number; rows: number | null; warmupAccs: number[] } | null;
+  headShift: { head: string; weight: number; cosine: number; rows: number | null; warmupAccs: number[]; releaseAccs: number[] } | null;
   /** Stage 3, the move away from the suspect model (see ExtrapolateOptions); null when it did not run. */
   extrapolation: ExtrapolationReport | null;
   /** Wall time per phase, in seconds. */
-  seconds: { unlearn: number; select: number; reinit: number; warmup: number; finetune: number; extrapolate: number; total: number };
+  seconds: { unlearn: number; select: number; reinit: number; warmup: number; finetune: number; extrapolate: number; release: number; total: number };
   /** The tfjs backend the work ran on. */
   backend: string;
 }
@@ -111,7 +113,7 @@ export async function purifyWith(
   const output = outputKind(model);
   const o = resolvePurifyOptions(options, numClasses, clean.count, model);
   const events = options.events;
-  const seconds = { unlearn: 0, select: 0, reinit: 0, warmup: 0, finetune: 0, extrapolate: 0, total: 0 };
+  const seconds = { unlearn: 0, select: 0, reinit: 0, warmup: 0, finetune: 0, extrapolate: 0, release: 0, total: 0 };
   const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
     events?.emit('phaseStart', phase);
     const start = performance.now();
@@ -152,10 +154,14 @@ export async function purifyWith(
     // The head is re-drawn when stage 2's fit begins; the penalty is on in stages 2 and 3.
     shift = stageHeadShift(o, model, scores);
 
-    /** Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. */
-    const finetune = async (phase: 'warmup' | 'finetune' | 'extrapolate', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
+    /**
+     * Activeness-aware fine-tuning of `purified` on the clean set; returns its clean accuracy after each epoch. The
+     * release is plain SGD with momentum at a constant rate, without the head-shift penalty (PurifyOptions.headRelease).
+     */
+    const finetune = async (phase: 'warmup' | 'finetune' | 'extrapolate' | 'release', epochs: number, seed: number, callbacks: tfl.Callback[]): Promise<number[]> => {
       const accs: number[] = [];
-      const opt = compileForFinetune(purified, output, o.finetune);
+      const release = phase === 'release';
+      const opt = compileForFinetune(purified, output, release ? { ...o.finetune, alpha: 0 } : o.finetune);
       try {
         await fitImageSet(purified, clean, {
           epochs,
@@ -165,10 +171,10 @@ export async function purifyWith(
           range: o.range,
           callbacks: [
             ...callbacks,
-            ...(o.finetune.schedule !== 'constant' && phase !== 'warmup'
+            ...(o.finetune.schedule !== 'constant' && phase !== 'warmup' && !release
               ? [new CosineDecay({ optimizer: opt.inner, lr: o.finetune.lr, epochs, holdEpochs: o.finetune.schedule === 'hold-cosine' ? Math.floor(epochs / 2) : 0 })]
               : []),
-            ...(shift === undefined ? [] : [shift]),
+            ...(shift === undefined || release ? [] : [shift]),
           ],
           onEpochEnd: async (epoch, loss) => {
             const acc = await accOf(purified);
@@ -208,8 +214,15 @@ export async function purifyWith(
         }),
       );
     }
+    // The head alone, penalty off, on the final features (see PurifyOptions.headRelease).
+    const releaseAccs =
+      shift !== undefined && o.headRelease > 0 && o.finetune.epochs > 0
+        ? await timed('release', 'release', () => withOnlyHeadTrainable(purified, () => finetune('release', o.headRelease, o.seed + 8, [])))
+        : [];
+    const releaseRecalibrated = releaseAccs.length > 0 && recalibrate() > 0;
     seconds.total = (performance.now() - t0) / 1000;
-    const after = extrapolation?.kept === true ? extrapolation.cleanAccAfter : afterFinetune;
+    const afterStages = extrapolation?.kept === true ? extrapolation.cleanAccAfter : afterFinetune;
+    const after = releaseAccs.length === 0 ? afterStages : releaseRecalibrated ? await accOf(purified) : (releaseAccs[releaseAccs.length - 1] as number);
     return {
       model: purified,
       scores,
@@ -226,7 +239,10 @@ export async function purifyWith(
         weights: mask.weights,
         unlearn: { epochs: unlearned.epochs, stopReason: unlearned.stopReason },
         cleanAcc: { before, afterUnlearn: unlearned.acc, afterReinit, finetuneEpochs, after },
-        headShift: shift?.head === undefined ? null : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null, warmupAccs: warmupEpochs },
+        headShift:
+          shift?.head === undefined
+            ? null
+            : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null, warmupAccs: warmupEpochs, releaseAccs },
         extrapolation,
         seconds,
         backend: tf.getBackend(),

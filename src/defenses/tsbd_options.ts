@@ -180,6 +180,18 @@ export interface PurifyOptions {
    * measure the cost of zeroing and shifting without it, which is the larger one. @default 5
    */
   headWarmup?: number;
+  /**
+   * Epochs in which, with the head shift on, the output layer is trained alone once more after stage 3 (every other
+   * layer frozen), without the penalty and without the gradient-norm term, at finetune.lr held constant; 0 = none.
+   * Why: the penalty holds the head near the opposite of the suspect's (cosine -0.73 to -0.92 on the development models, -0.99 on H1), which is what moves
+   * the features off the trigger, but it also keeps the head from the best fit to the features it leaves; on frozen
+   * features the head learns what clean images show it. Measured after the default purify on the development half
+   * (math seed 1, test ACC / ASR before -> after 20 epochs; docs/foreign-models.md): D6 0.813 / 0.024 -> 0.826 /
+   * 0.021, D7 0.840 / 0.176 -> 0.847 / 0.189, D4 0.840 / 0.036 -> 0.844 / 0.024, D3 0.8695 / 0.0007 -> 0.874 / 0.054
+   * (in a second run 0.869 / 0.041 -> 0.873 / 0.052 with the head's cosine held where the penalty left it).
+   * @default 20
+   */
+  headRelease?: number;
   auto?: AutoFractionOptions;
   /** Receives progress and results as typed events. */
   events?: TsbdEmitter;
@@ -201,6 +213,7 @@ export interface ResolvedPurifyOptions {
   headShift: number;
   headShiftRows: number;
   headWarmup: number;
+  headRelease: number;
   auto: Required<AutoFractionOptions>;
 }
 
@@ -222,6 +235,9 @@ export const HEAD_SHIFT_EPOCHS = 40;
 
 /** Epochs of training the re-drawn head alone before stage 2 (see PurifyOptions.headWarmup). */
 export const HEAD_WARMUP_EPOCHS = 5;
+
+/** Epochs of training the output layer alone, penalty off, after stage 3 (see PurifyOptions.headRelease). */
+export const HEAD_RELEASE_EPOCHS = 20;
 
 /**
  * Fills in defaults and validates every option; throws ConfigError naming the first bad one.
@@ -270,6 +286,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     headShift,
     headShiftRows: o.headShiftRows ?? 1,
     headWarmup: o.headWarmup ?? HEAD_WARMUP_EPOCHS,
+    headRelease: o.headRelease ?? HEAD_RELEASE_EPOCHS,
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
       tolerance: a.tolerance ?? 0.02,
@@ -307,6 +324,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('headShift', r.headShift, 0, Infinity);
   checkNumber('headShiftRows', r.headShiftRows, 0, 1, { minExclusive: true });
   checkNumber('headWarmup', r.headWarmup, 0, Infinity, { integer: true });
+  checkNumber('headRelease', r.headRelease, 0, Infinity, { integer: true });
   if (model !== undefined && r.headShift > 0 && r.headShiftRows < 1) checkHeadRowsRankable(model, r.layers);
   checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(

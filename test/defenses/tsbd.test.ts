@@ -63,10 +63,12 @@ describe('purify', () => {
     hidden.add(tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
     const original = weightsOf(hidden);
     const clean = toySet(32, 6);
-    const first = await purify(hidden, clean, quick);
+    // No release: the head is read as the penalty left it (the release is tested below).
+    const shifted = { ...quick, headRelease: 0 };
+    const first = await purify(hidden, clean, shifted);
     first.model.dispose();
     const before = tf.memory().numTensors;
-    const { model: out, report } = await purify(hidden, clean, quick);
+    const { model: out, report } = await purify(hidden, clean, shifted);
     expect(report.headShift).toMatchObject({ head: 'out', weight: 3 });
     // The re-drawn head trained alone for headWarmup (5) epochs first: one clean accuracy per epoch.
     expect(report.headShift?.warmupAccs).toHaveLength(5);
@@ -99,6 +101,35 @@ describe('purify', () => {
     expect(tf.memory().numTensors).toBe(beforeRows);
     expect(weightsOf(hidden)).toEqual(original);
     plain.dispose();
+    hidden.dispose();
+  });
+
+  it('head release: after stage 3 only the output layer trains on, one clean accuracy per epoch, in its own phase', async () => {
+    const hidden = tfl.sequential();
+    hidden.add(tfl.layers.flatten({ inputShape: [6, 6, 1] }));
+    hidden.add(tfl.layers.dense({ units: 6, activation: 'relu', name: 'hidden', kernelInitializer: tfl.initializers.glorotUniform({ seed: 8 }) }));
+    hidden.add(tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out', kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }));
+    const clean = toySet(32, 7);
+    const events = new TsbdEmitter();
+    const seen: string[] = [];
+    events.on('phaseStart', (p) => seen.push(p));
+    const held = await purify(hidden, clean, { ...quick, headRelease: 0 });
+    expect(held.report.headShift?.releaseAccs).toEqual([]);
+    expect(held.report.seconds.release).toBe(0);
+    const before = tf.memory().numTensors;
+    const released = await purify(hidden, clean, { ...quick, headRelease: 3, events });
+    expect(seen).toEqual(['unlearn', 'select', 'reinit', 'warmup', 'finetune', 'extrapolate', 'release']);
+    const accs = released.report.headShift?.releaseAccs ?? [];
+    expect(accs).toHaveLength(3);
+    // No BatchNorm to re-estimate: the result's clean accuracy is the release's last epoch.
+    expect(released.report.cleanAcc.after).toBe(accs[2]);
+    // Everything before the release is seeded alike, so the two runs differ in the output layer alone.
+    const layerWeights = (m: tfl.LayersModel, name: string): number[][] => m.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
+    expect(layerWeights(released.model, 'hidden')).toEqual(layerWeights(held.model, 'hidden'));
+    expect(layerWeights(released.model, 'out')).not.toEqual(layerWeights(held.model, 'out'));
+    released.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    held.model.dispose();
     hidden.dispose();
   });
 

@@ -28,6 +28,7 @@ interface PurifyCliOptions extends DefenseCliOptions {
   headShift: number | 'auto';
   headShiftRows: number;
   headWarmup: number;
+  headRelease: number;
 }
 
 function parseN(value: string): number | 'auto' {
@@ -144,6 +145,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         parseSeed,
         5,
       )
+      .option(
+        '--head-release <epochs>',
+        'with the head shift on: epochs in which the output layer trains alone again after stage 3, without the penalty; 0 = none',
+        parseSeed,
+        20,
+      )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
       .option(
@@ -180,6 +187,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           headShift: opts.headShift,
           headShiftRows: opts.headShiftRows,
           headWarmup: opts.headWarmup,
+          headRelease: opts.headRelease,
           events: stderrProgress(opts.quiet),
         });
         try {

@@ -24,6 +24,7 @@ const FLAG_TO_OPTION: Readonly<Record<string, string>> = {
   headShift: 'head-shift',
   headShiftRows: 'head-shift-rows',
   headWarmup: 'head-warmup',
+  headRelease: 'head-release',
   augment: 'augment',
 };
 
