@@ -188,8 +188,11 @@ export interface PurifyOptions {
    * features the head learns what clean images show it. Measured after the default purify on the development half
    * (math seed 1, test ACC / ASR before -> after 20 epochs; docs/foreign-models.md): D6 0.813 / 0.024 -> 0.826 /
    * 0.021, D7 0.840 / 0.176 -> 0.847 / 0.189, D4 0.840 / 0.036 -> 0.844 / 0.024, D3 0.8695 / 0.0007 -> 0.874 / 0.054
-   * (in a second run 0.869 / 0.041 -> 0.873 / 0.052 with the head's cosine held where the penalty left it).
-   * @default 20
+   * (in a second run 0.869 / 0.041 -> 0.873 / 0.052 with the head's cosine held where the penalty left it). Not the
+   * default: through purify itself D6 gained only 0.003 (0.8155 / 0.012), the fit_with_tsbd example lost 0.012, and
+   * on the held-out half (run once, at 20 by default) the drops stayed over 0.02 (H1 0.039, H3 0.030, H6 0.027;
+   * 0.045, 0.030, 0.030 without) while H6's ASR was 0.158 (0.080 without; its dropout makes runs differ).
+   * @default 0
    */
   headRelease?: number;
   auto?: AutoFractionOptions;
@@ -237,7 +240,7 @@ export const HEAD_SHIFT_EPOCHS = 40;
 export const HEAD_WARMUP_EPOCHS = 5;
 
 /** Epochs of training the output layer alone, penalty off, after stage 3 (see PurifyOptions.headRelease). */
-export const HEAD_RELEASE_EPOCHS = 20;
+export const HEAD_RELEASE_EPOCHS = 0;
 
 /**
  * Fills in defaults and validates every option; throws ConfigError naming the first bad one.

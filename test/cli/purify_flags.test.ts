@@ -126,6 +126,22 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     expect(c).toMatchObject({ extrapolate: { factor: 1, epochs: 10 } });
   });
 
+  it('hands --head-release to purify as headRelease; without it, 0 (off)', async () => {
+    const spy = jest.spyOn(tsbdDefense, 'purify').mockRejectedValue(new ConfigError('stopped by the test'));
+    expect((await tsbd(...base('conv', 'r1', '--head-release', '7'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 'r2'))).code).toBe(2);
+    const [a, b] = spy.mock.calls.map((call) => call[2] ?? {});
+    expect(a).toMatchObject({ headRelease: 7 });
+    expect(b).toMatchObject({ headRelease: 0 });
+  });
+
+  it.each(['-1', '2.5', 'abc'])('--head-release %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--head-release', bad));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--head-release <epochs>' argument '${bad}' is invalid. expected a non-negative integer, received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
+  });
+
   it.each(['-1', 'abc', ''])('--head-shift %p: exit 2, the message names the flag', async (bad) => {
     const r = await tsbd(...base('conv', 'bad', '--head-shift', bad));
     expect(r.code).toBe(2);

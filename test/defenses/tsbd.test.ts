@@ -63,12 +63,10 @@ describe('purify', () => {
     hidden.add(tfl.layers.dense({ units: 2, activation: 'softmax', name: 'out', kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }));
     const original = weightsOf(hidden);
     const clean = toySet(32, 6);
-    // No release: the head is read as the penalty left it (the release is tested below).
-    const shifted = { ...quick, headRelease: 0 };
-    const first = await purify(hidden, clean, shifted);
+    const first = await purify(hidden, clean, quick);
     first.model.dispose();
     const before = tf.memory().numTensors;
-    const { model: out, report } = await purify(hidden, clean, shifted);
+    const { model: out, report } = await purify(hidden, clean, quick);
     expect(report.headShift).toMatchObject({ head: 'out', weight: 3 });
     // The re-drawn head trained alone for headWarmup (5) epochs first: one clean accuracy per epoch.
     expect(report.headShift?.warmupAccs).toHaveLength(5);

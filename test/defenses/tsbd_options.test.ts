@@ -123,9 +123,9 @@ describe('headWarmup: epochs of the re-drawn head trained alone before stage 2',
 });
 
 describe('headRelease: epochs of the head trained alone, penalty off, after stage 3', () => {
-  it('is 20 by default and must be a non-negative integer', () => {
-    expect(resolvePurifyOptions({}, 2, 100).headRelease).toBe(20);
-    expect(resolvePurifyOptions({ headRelease: 0 }, 2, 100).headRelease).toBe(0);
+  it('is off (0) by default and must be a non-negative integer', () => {
+    expect(resolvePurifyOptions({}, 2, 100).headRelease).toBe(0);
+    expect(resolvePurifyOptions({ headRelease: 20 }, 2, 100).headRelease).toBe(20);
     expect(() => resolvePurifyOptions({ headRelease: -2 }, 2, 100)).toThrow(/headRelease/);
     expect(() => resolvePurifyOptions({ headRelease: 0.5 }, 2, 100)).toThrow(/headRelease/);
   });

@@ -149,7 +149,7 @@ export function purifyCommand(backend: () => BackendName): Command {
         '--head-release <epochs>',
         'with the head shift on: epochs in which the output layer trains alone again after stage 3, without the penalty; 0 = none',
         parseSeed,
-        20,
+        0,
       )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
