@@ -183,9 +183,9 @@ export interface PurifyOptions {
   /**
    * Epochs in which, with the head shift on, the output layer is trained alone once more after stage 3 (every other
    * layer frozen), without the penalty and without the gradient-norm term, at finetune.lr held constant; 0 = none.
-   * Why: the penalty holds the head near the opposite of the suspect's (cosine -0.73 to -0.92 on the development models, -0.99 on H1), which is what moves
-   * the features off the trigger, but it also keeps the head from the best fit to the features it leaves; on frozen
-   * features the head learns what clean images show it. Measured after the default purify on the development half
+   * Why: the penalty holds the head near the opposite of the suspect's (cosine -0.73 to -0.92 on the development
+   * models, -0.99 on H1), which is what moves the features off the trigger, but it also keeps the head from the best
+   * fit to the features it leaves; on frozen features the head learns what clean images show it. Measured after the default purify on the development half
    * (math seed 1, test ACC / ASR before -> after 20 epochs; docs/foreign-models.md): D6 0.813 / 0.024 -> 0.826 /
    * 0.021, D7 0.840 / 0.176 -> 0.847 / 0.189, D4 0.840 / 0.036 -> 0.844 / 0.024, D3 0.8695 / 0.0007 -> 0.874 / 0.054
    * (in a second run 0.869 / 0.041 -> 0.873 / 0.052 with the head's cosine held where the penalty left it). Not the

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BackendName } from '../../backend/select_backend';
 import { selectBackend } from '../../backend/select_backend';
 import { purify } from '../../defenses/tsbd';
-import { FINETUNE_SCHEDULES, type FinetuneSchedule } from '../../defenses/tsbd_options';
+import { FINETUNE_SCHEDULES, HEAD_RELEASE_EPOCHS, HEAD_WARMUP_EPOCHS, type FinetuneSchedule } from '../../defenses/tsbd_options';
 import type { LayerSelection } from '../../hooks/scorable_layers';
 import { writeFileAtomic } from '../../io/atomic_write';
 import { loadModel, saveModel } from '../../io/file_handler';
@@ -143,13 +143,13 @@ export function purifyCommand(backend: () => BackendName): Command {
         '--head-warmup <epochs>',
         'with the head shift on: epochs in which the re-drawn output layer trains alone (the rest frozen) before stage 2; 0 = none',
         parseSeed,
-        5,
+        HEAD_WARMUP_EPOCHS,
       )
       .option(
         '--head-release <epochs>',
         'with the head shift on: epochs in which the output layer trains alone again after stage 3, without the penalty; 0 = none',
         parseSeed,
-        0,
+        HEAD_RELEASE_EPOCHS,
       )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
