@@ -68,6 +68,7 @@ async function purifyOne(args: BenchArgs, mathSeed?: number): Promise<void> {
         probes: report.probes.map((p) => ({ fraction: p.fraction, cost: r4(p.cost), halfwayCost: r4(p.halfwayCost), measuredCost: r4(p.measuredCost), accepted: p.accepted })),
         extrapolation: report.extrapolation,
         headShift: report.headShift,
+        inversion: report.inversion,
         retune,
         seconds: Math.round(report.seconds.total),
         tensorsLeft: tf.memory().numTensors,

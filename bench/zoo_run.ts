@@ -80,6 +80,7 @@ export function runZoo(specs: ZooSpec[], root: string, method: string, retune: n
       n: report['fraction'],
       probes: report['probes'],
       controlAccs: report['controlAccs'],
+      inversion: report['inversion'],
       unlearn: report['unlearn'],
       seconds: report['seconds'],
       wallSeconds: Math.round(wall),

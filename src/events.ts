@@ -1,12 +1,12 @@
 import { EventEmitter } from 'eventemitter3';
 
 /**
- * The phases of a purification: TSBD's, in the order they run ('unlearn' .. 'release'; 'warmup' and
- * 'release' train the output layer alone, only when the head shift is on), then those of the other
+ * The phases of a purification: TSBD's, in the order they run ('invert' .. 'release'; 'invert' runs only with the
+ * trigger inversion on, 'warmup' and 'release' train the output layer alone, only when the head shift is on), then those of the other
  * defenses (src/defenses/registry.ts): 'score' (rank neurons), 'prune', 'teacher' (NAD's fine-tuned teacher),
  * 'distill' (NAD's student training).
  */
-export type Phase = 'unlearn' | 'select' | 'reinit' | 'warmup' | 'finetune' | 'extrapolate' | 'release' | 'score' | 'prune' | 'teacher' | 'distill';
+export type Phase = 'invert' | 'unlearn' | 'select' | 'reinit' | 'warmup' | 'finetune' | 'extrapolate' | 'release' | 'score' | 'prune' | 'teacher' | 'distill';
 
 /**
  * Events emitted by {@link purify}. Payloads are plain numbers and strings, never tensors, so a listener can keep
@@ -30,6 +30,8 @@ export interface TsbdEvents {
   fractionProbe: [fraction: number, heldOutAcc: number, cost: number, accepted: boolean];
   /** Stage 1 zeroed `weights` kernel elements across `neurons` neurons (fraction n of the ranked neurons). */
   reinitialized: [fraction: number, neurons: number, weights: number];
+  /** The trigger inversion finished class `cls`: its smallest mask, in pixels (NaN when none succeeded). */
+  classInverted: [cls: number, maskL1: number];
   /** Something the user should know but that does not stop the run. */
   warning: [message: string];
 }

@@ -40,6 +40,9 @@ export function stderrProgress(quiet: boolean): TsbdEmitter {
   events.on('reinitialized', (n, neurons, weights) =>
     process.stderr.write(`tsbd: n=${n}: zeroed ${weights} weights in ${neurons} neurons\n`),
   );
+  events.on('classInverted', (cls, l1) =>
+    process.stderr.write(`tsbd: invert class ${cls}: ${Number.isNaN(l1) ? 'no mask found' : `smallest mask ${l1.toFixed(1)} px`}\n`),
+  );
   events.on('warning', (message) => process.stderr.write(`tsbd: warning: ${message}\n`));
   return events;
 }

@@ -274,9 +274,10 @@ export async function chooseReinitFraction(
   model: tfl.LayersModel,
   scores: NwcScores,
   clean: ImageSet,
-  options: Omit<PurifyOptions, 'fraction' | 'extrapolate'> = {},
+  options: Omit<PurifyOptions, 'fraction' | 'extrapolate' | 'invert' | 'inversion'> = {},
 ): Promise<FractionChoice> {
   const { numClasses } = checkCleanSetFits(model, clean);
-  const o = resolvePurifyOptions(options, numClasses, clean.count, model);
+  // The rule for a script's own fit calls, which have no inversion: headShift 'auto' is what purify gives without it.
+  const o = resolvePurifyOptions({ ...options, invert: false }, numClasses, clean.count, model);
   return chooseFraction(model, scores, clean, outputKind(model), o, options.events);
 }

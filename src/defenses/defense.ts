@@ -30,8 +30,11 @@ export type DefenseOptions = Readonly<Record<string, OptionValue>>;
 /** One option a defense accepts, as `tsbd defenses` lists it. */
 export interface OptionSpec {
   readonly name: string;
-  /** 'fraction-or-auto': a number in [0, 1] or the string 'auto'; 'number-or-auto': a number in [min, max] or 'auto'. */
-  readonly type: 'number' | 'integer' | 'boolean' | 'fraction-or-auto' | 'number-or-auto';
+  /**
+   * 'fraction-or-auto': a number in [0, 1] or the string 'auto'; 'number-or-auto': a number in [min, max] or 'auto';
+   * 'boolean-or-auto': true, false or 'auto'.
+   */
+  readonly type: 'number' | 'integer' | 'boolean' | 'boolean-or-auto' | 'fraction-or-auto' | 'number-or-auto';
   readonly default: OptionValue;
   /** Bounds for numbers, inclusive unless `minExclusive`. */
   readonly min?: number;

@@ -41,6 +41,13 @@ export class ResolvedOptions {
     return v;
   }
 
+  /** A 'boolean-or-auto' option. */
+  booleanOrAuto(name: string): boolean | 'auto' {
+    const v = this.values[name];
+    if (v !== 'auto' && typeof v !== 'boolean') throw new ConfigError(`option '${name}' is not a boolean or 'auto'`, { option: name });
+    return v;
+  }
+
   /** A 'fraction-or-auto' or 'number-or-auto' option. */
   fractionOrAuto(name: string): number | 'auto' {
     const v = this.values[name];
@@ -65,6 +72,9 @@ function checkValue(defense: string, s: OptionSpec, v: OptionValue): void {
     case 'boolean':
       if (typeof v !== 'boolean') fail('a boolean');
       return;
+    case 'boolean-or-auto':
+      if (v !== 'auto' && typeof v !== 'boolean') fail("'auto', true or false");
+      return;
     case 'integer':
       if (typeof v !== 'number' || !Number.isInteger(v) || !inBounds(v)) fail(`an integer ${bounds()}`);
       return;
@@ -81,19 +91,20 @@ function checkValue(defense: string, s: OptionSpec, v: OptionValue): void {
 }
 
 /**
- * Parses a command-line option value for `spec`: 'true'/'false' for booleans, 'auto' or a number for
- * fraction-or-auto, a number otherwise. @throws ConfigError when the text is not of that kind.
+ * Parses a command-line option value for `spec`: 'true'/'false' for booleans ('auto' too for boolean-or-auto),
+ * 'auto' or a number for fraction-or-auto, a number otherwise. @throws ConfigError when the text is not of that kind.
  */
 export function parseOptionText(defense: string, spec: OptionSpec, text: string): OptionValue {
-  if (spec.type === 'boolean') {
+  if (spec.type === 'boolean' || spec.type === 'boolean-or-auto') {
     if (text === 'true') return true;
     if (text === 'false') return false;
+    if (text === 'auto' && spec.type === 'boolean-or-auto') return 'auto';
   } else if ((spec.type === 'fraction-or-auto' || spec.type === 'number-or-auto') && text === 'auto') {
     return 'auto';
   } else if (text.trim() !== '' && Number.isFinite(Number(text))) {
     return Number(text);
   }
-  throw new ConfigError(`defense '${defense}': option '${spec.name}' expects ${spec.type === 'boolean' ? "'true' or 'false'" : spec.type}; received '${text}'`, {
+  throw new ConfigError(`defense '${defense}': option '${spec.name}' expects ${spec.type === 'boolean' ? "'true' or 'false'" : spec.type === 'boolean-or-auto' ? "'auto', 'true' or 'false'" : spec.type}; received '${text}'`, {
     defense,
     option: spec.name,
     received: text,

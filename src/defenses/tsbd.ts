@@ -18,6 +18,7 @@ import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { compileForFinetune, stageHeadShift } from './stage_tools';
 import { withOnlyHeadTrainable } from '../models/with_only_head_trainable';
+import { invertEveryClass, withInvertedTrigger } from './trigger_inversion';
 import { unlearn } from './unlearn';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
@@ -59,8 +60,14 @@ export interface PurifyReport {
   headShift: { head: string; weight: number; cosine: number; rows: number | null; warmupAccs: number[]; releaseAccs: number[] } | null;
   /** Stage 3, the move away from the suspect model (see ExtrapolateOptions); null when it did not run. */
   extrapolation: ExtrapolationReport | null;
+  /**
+   * The trigger inversion (PurifyOptions.invert); null when off. `maskL1`: per class, the smallest mask found, in
+   * pixels (NaN where none sent the clean images there); `target`: the class with the smallest, whose mask stamped
+   * `stamped` clean images for the fine-tuning (null when no class succeeded).
+   */
+  inversion: { maskL1: number[]; target: number | null; stamped: number } | null;
   /** Wall time per phase, in seconds. */
-  seconds: { unlearn: number; select: number; reinit: number; warmup: number; finetune: number; extrapolate: number; release: number; total: number };
+  seconds: { invert: number; unlearn: number; select: number; reinit: number; warmup: number; finetune: number; extrapolate: number; release: number; total: number };
   /** The tfjs backend the work ran on. */
   backend: string;
 }
@@ -113,7 +120,7 @@ export async function purifyWith(
   const output = outputKind(model);
   const o = resolvePurifyOptions(options, numClasses, clean.count, model);
   const events = options.events;
-  const seconds = { unlearn: 0, select: 0, reinit: 0, warmup: 0, finetune: 0, extrapolate: 0, release: 0, total: 0 };
+  const seconds = { invert: 0, unlearn: 0, select: 0, reinit: 0, warmup: 0, finetune: 0, extrapolate: 0, release: 0, total: 0 };
   const timed = async <T>(phase: Phase, key: keyof typeof seconds, run: () => Promise<T>): Promise<T> => {
     events?.emit('phaseStart', phase);
     const start = performance.now();
@@ -132,6 +139,16 @@ export async function purifyWith(
     );
   }
   const before = await accOf(model);
+  // The fine-tuning set: the clean images, and with the inversion on, a share of them stamped with its trigger.
+  const inversion = o.invert
+    ? await timed('invert', 'invert', async () =>
+        invertEveryClass(model, output, clean, o.range, o.inversion, o.seed, (cls, l1) => events?.emit('classInverted', cls, l1)),
+      )
+    : undefined;
+  if (inversion !== undefined && inversion.smallest === undefined) {
+    events?.emit('warning', `trigger inversion found no mask that sends ${o.inversion.success} of the clean images to any class; fine-tuning on the clean set alone`);
+  }
+  const tuneSet = inversion?.smallest === undefined ? clean : withInvertedTrigger(clean, inversion.smallest, o.inversion.share, o.seed + 9);
   const unlearned = await timed('unlearn', 'unlearn', () => unlearn(model, clean, output, o, events));
   const { scores } = unlearned;
   const { fraction, probes, controlAccs, baseAccs } = await timed('select', 'select', async () =>
@@ -163,7 +180,7 @@ export async function purifyWith(
       const release = phase === 'release';
       const opt = compileForFinetune(purified, output, release ? { ...o.finetune, alpha: 0 } : o.finetune);
       try {
-        await fitImageSet(purified, clean, {
+        await fitImageSet(purified, tuneSet, {
           epochs,
           batchSize: o.finetune.batchSize,
           seed,
@@ -228,7 +245,7 @@ export async function purifyWith(
       scores,
       report: {
         fraction,
-        fractionSource: o.fraction === 'auto' ? 'auto' : 'given',
+        fractionSource: (options.fraction ?? 'auto') === 'auto' ? 'auto' : 'given',
         probes,
         controlAccs,
         baseAccs,
@@ -244,6 +261,10 @@ export async function purifyWith(
             ? null
             : { head: shift.head, weight: o.headShift, cosine: shift.cosine() ?? Number.NaN, rows: shift.shiftedRows ?? null, warmupAccs: warmupEpochs, releaseAccs },
         extrapolation,
+        inversion:
+          inversion === undefined
+            ? null
+            : { maskL1: inversion.maskL1, target: inversion.smallest?.target ?? null, stamped: tuneSet.count - clean.count },
         seconds,
         backend: tf.getBackend(),
       },

@@ -19,6 +19,7 @@ export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'head-shift-rows', type: 'number', default: 1, min: 0, minExclusive: true, max: 1, doc: "share of the output layer's input rows the head shift moves: those fed by the hidden Dense units with the highest NWC scores; 1 = all" },
   { name: 'head-warmup', type: 'integer', default: HEAD_WARMUP_EPOCHS, min: 0, doc: 'epochs in which the re-drawn output layer trains alone (the rest frozen) before stage 2, with the head shift on; 0 = none' },
   { name: 'head-release', type: 'integer', default: HEAD_RELEASE_EPOCHS, min: 0, doc: 'epochs in which the output layer trains alone again after stage 3, penalty off, with the head shift on; 0 = none' },
+  { name: 'invert', type: 'boolean-or-auto', default: 'auto', doc: "trigger inversion on the clean set, its stamped images added to the fine-tuning (head shift and zeroing then off unless set); auto = on when a hidden Dense layer feeds the output" },
   { name: 'augment', type: 'boolean', default: false, doc: 'train-time augmentation (random crop + flip) in every stage' },
 ];
 
@@ -40,6 +41,7 @@ function purifyOptions(o: ResolvedOptions, context: DefenseContext | undefined, 
     ...(has('head-shift-rows') ? { headShiftRows: o.number('head-shift-rows') } : {}),
     ...(has('head-warmup') ? { headWarmup: o.number('head-warmup') } : {}),
     ...(has('head-release') ? { headRelease: o.number('head-release') } : {}),
+    ...(has('invert') ? { invert: o.booleanOrAuto('invert') } : {}),
     ...fixed,
     ...(fixed.finetune === undefined ? {} : { finetune: { ...epochs(o), ...fixed.finetune } }),
   };
@@ -68,6 +70,7 @@ function choseOf(r: PurifyReport): { [key: string]: ReportValue } {
     cleanAcc: { ...r.cleanAcc, finetuneEpochs: r.cleanAcc.finetuneEpochs },
     headShift: r.headShift === null ? null : { ...r.headShift },
     extrapolation: r.extrapolation === null ? null : ({ ...r.extrapolation } as unknown as ReportValue),
+    inversion: r.inversion === null ? null : { ...r.inversion, maskL1: r.inversion.maskL1.map((v) => (Number.isNaN(v) ? null : v)) as unknown as ReportValue },
   };
 }
 

@@ -6,6 +6,7 @@ import { hasHiddenDenseHead, scorableKernels, type LayerSelection } from '../hoo
 import { rowFeedingLayer } from './stage_tools';
 import { DEFAULT_HEAD_SHIFT } from '../regularizers/head_shift';
 import { checkConfig, checkNumber } from '../internal/assert';
+import { INVERSION_DEFAULTS, type InversionOptions, type ResolvedInversionOptions } from './trigger_inversion';
 
 /** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
 export interface UnlearnOptions {
@@ -122,7 +123,10 @@ export interface AutoFractionOptions {
 
 /** Options of {@link purify}. Every field is optional; the defaults follow method.md. */
 export interface PurifyOptions {
-  /** Fraction n of ranked neurons to re-initialise, or 'auto' to choose it from the clean data. @default 'auto' */
+  /**
+   * Fraction n of ranked neurons to re-initialise, or 'auto' to choose it from the clean data; where the trigger
+   * inversion runs (see `invert`), 'auto' gives 0. @default 'auto'
+   */
   fraction?: number | 'auto';
   /** Fraction m of the selected neurons' pooled weights that are zeroed. @default 0.7 */
   weightFraction?: number;
@@ -195,6 +199,20 @@ export interface PurifyOptions {
    * @default 0
    */
   headRelease?: number;
+  /**
+   * Trigger inversion (not in TSBD; Neural Cleanse's mitigation, see defenses/trigger_inversion.ts): before stage 1,
+   * each class's smallest mask and pattern that send other-class clean images to it are found; the smallest of them
+   * is taken as the trigger, and `inversion.share` of the clean set, stamped with it under its own labels, joins the
+   * clean images in the fine-tuning of stages 2 and 3. Where it runs, the head shift and the zeroing are off unless set
+   * (`headShift: 'auto'` gives 0, `fraction: 'auto'` gives 0): they cost the accuracy that issue 10 measured, and
+   * the stamped images remove the backdoor without them. true, false, or 'auto': on where a hidden Dense layer feeds
+   * the output layer (where the head shift was on). Measured on the development half (math seed 1, test ACC / ASR,
+   * then ASR after the retuning attack K = 5 / 20; docs/foreign-models.md): D6 0.813 / 0.024; 0.024 / 0.028 with the
+   * head shift, 0.843 / 0.011; 0.021 / 0.045 with the inversion. @default 'auto'
+   */
+  invert?: boolean | 'auto';
+  /** Settings of the trigger inversion (see {@link InversionOptions}). */
+  inversion?: InversionOptions;
   auto?: AutoFractionOptions;
   /** Receives progress and results as typed events. */
   events?: TsbdEmitter;
@@ -217,6 +235,8 @@ export interface ResolvedPurifyOptions {
   headShiftRows: number;
   headWarmup: number;
   headRelease: number;
+  invert: boolean;
+  inversion: ResolvedInversionOptions;
   auto: Required<AutoFractionOptions>;
 }
 
@@ -253,9 +273,12 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   const f = o.finetune ?? {};
   const a = o.auto ?? {};
   const x = o.extrapolate ?? {};
-  const headShift = shift === 'auto' ? (model !== undefined && hasHiddenDenseHead(model) ? AUTO_HEAD_SHIFT : 0) : shift;
+  const denseHead = model !== undefined && hasHiddenDenseHead(model);
+  const inv = o.invert ?? 'auto';
+  const invert = inv === 'auto' ? denseHead : inv;
+  const headShift = shift === 'auto' ? (denseHead && !invert ? AUTO_HEAD_SHIFT : 0) : shift;
   const r: ResolvedPurifyOptions = {
-    fraction: o.fraction ?? 'auto',
+    fraction: invert && (o.fraction ?? 'auto') === 'auto' ? 0 : (o.fraction ?? 'auto'),
     weightFraction: o.weightFraction ?? 0.7,
     layers: o.layers ?? 'auto',
     relativeNwc: o.relativeNwc ?? false,
@@ -290,6 +313,8 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     headShiftRows: o.headShiftRows ?? 1,
     headWarmup: o.headWarmup ?? HEAD_WARMUP_EPOCHS,
     headRelease: o.headRelease ?? HEAD_RELEASE_EPOCHS,
+    invert,
+    inversion: { ...INVERSION_DEFAULTS, ...(o.inversion ?? {}) },
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
       tolerance: a.tolerance ?? 0.02,
@@ -328,6 +353,13 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('headShiftRows', r.headShiftRows, 0, 1, { minExclusive: true });
   checkNumber('headWarmup', r.headWarmup, 0, Infinity, { integer: true });
   checkNumber('headRelease', r.headRelease, 0, Infinity, { integer: true });
+  checkConfig(inv === 'auto' || typeof inv === 'boolean', () => `invert must be true, false or 'auto'; received ${String(inv)}`);
+  checkNumber('inversion.steps', r.inversion.steps, 1, Infinity, { integer: true });
+  checkNumber('inversion.batchSize', r.inversion.batchSize, 1, Infinity, { integer: true });
+  checkNumber('inversion.poolSize', r.inversion.poolSize, 1, Infinity, { integer: true });
+  checkNumber('inversion.lr', r.inversion.lr, 0, Infinity, { minExclusive: true });
+  checkNumber('inversion.success', r.inversion.success, 0, 1, { minExclusive: true });
+  checkNumber('inversion.share', r.inversion.share, 0, 1, { minExclusive: true });
   if (model !== undefined && r.headShift > 0 && r.headShiftRows < 1) checkHeadRowsRankable(model, r.layers);
   checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(

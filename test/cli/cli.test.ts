@@ -43,7 +43,7 @@ describe('tsbd CLI (wasm backend, committed subset)', () => {
     expect(purified.n).toBe(0.1);
     // small-cnn scores 16 + 16 + 32 + 32 = 96 conv neurons; floor(0.1 * 96) = 9.
     expect(purified.neurons).toBe(9);
-    expect(Object.keys(purified.seconds).sort()).toEqual(['extrapolate', 'finetune', 'reinit', 'select', 'total', 'unlearn']);
+    expect(Object.keys(purified.seconds)).toEqual(['invert', 'unlearn', 'select', 'reinit', 'warmup', 'finetune', 'extrapolate', 'release', 'total']);
     expect(readdirSync(purifyOut).sort()).toEqual(['model.json', 'ranking.csv', 'ranking.json', 'report.json', 'weights.bin']);
     const csv = readFileSync(join(purifyOut, 'ranking.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('layer,neuron,score');

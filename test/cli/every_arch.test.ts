@@ -9,7 +9,9 @@ import { tsbd } from '../helpers/run_cli';
  * subset: the commands must run end to end on each family (residual adds, BatchNorm, depthwise blocks, a Dense 512
  * behind a flatten), not reach any accuracy. Training is one epoch on 400 images, so nothing here measures the
  * defense. What is checked beyond the exit codes is how many neurons each family exposes to NWC, counted by hand
- * from its definition (src/models), and that purify re-initialised floor(0.1 of them).
+ * from its definition (src/models), and that purify re-initialised floor(0.1 of them). The trigger inversion is off
+ * here (`--invert off`): it would add minutes on the Dense-head families, and test/defenses/trigger_inversion.test.ts
+ * covers it.
  */
 const ARCHS: { arch: string; width: string[]; total: number }[] = [
   // convs 16, 16, 32, 32.
@@ -45,7 +47,7 @@ describe('attack, purify and eval through the CLI on every architecture (committ
 
     const purified = join(dir, `${arch}-purified`);
     const p = await tsbd('--backend', 'wasm', 'purify', '--model', attacked, '--data', 'fashion-mnist-subset', '--clean-fraction', '0.02',
-      '--n', '0.1', '--epochs', '1', '--extrapolate-epochs', '1', '--seed', '4', '--out', purified, '--json', '--quiet');
+      '--n', '0.1', '--epochs', '1', '--extrapolate-epochs', '1', '--invert', 'off', '--seed', '4', '--out', purified, '--json', '--quiet');
     expect(p.stderr).toBe('');
     expect(p.code).toBe(0);
     const pr = JSON.parse(p.stdout) as { n: number; neurons: number; weights: number };

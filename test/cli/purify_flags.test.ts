@@ -95,7 +95,7 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
   });
 
   it("--layers conv+dense scores the hidden Dense too: 2 conv + 4 dense neurons ranked, n = 0.5 zeroes 3", async () => {
-    const r = await tsbd(...base('conv', 'cd', '--layers', 'conv+dense', '--unlearn-lr', '0.1'));
+    const r = await tsbd(...base('conv', 'cd', '--layers', 'conv+dense', '--unlearn-lr', '0.1', '--invert', 'off'));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ n: 0.5, neurons: 3 });
@@ -133,6 +133,24 @@ describe('tsbd purify --layers / --unlearn-lr (cpu backend, committed subset)', 
     const [a, b] = spy.mock.calls.map((call) => call[2] ?? {});
     expect(a).toMatchObject({ headRelease: 7 });
     expect(b).toMatchObject({ headRelease: 0 });
+  });
+
+  it("hands --invert to purify as invert (on -> true, off -> false); without it, 'auto'", async () => {
+    const spy = jest.spyOn(tsbdDefense, 'purify').mockRejectedValue(new ConfigError('stopped by the test'));
+    expect((await tsbd(...base('conv', 'i1', '--invert', 'on'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 'i2', '--invert', 'off'))).code).toBe(2);
+    expect((await tsbd(...base('conv', 'i3'))).code).toBe(2);
+    const [a, b, c] = spy.mock.calls.map((call) => call[2] ?? {});
+    expect(a).toMatchObject({ invert: true });
+    expect(b).toMatchObject({ invert: false });
+    expect(c).toMatchObject({ invert: 'auto' });
+  });
+
+  it.each(['yes', '1', ''])('--invert %p: exit 2, the message names the flag', async (bad) => {
+    const r = await tsbd(...base('conv', 'bad', '--invert', bad));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`--invert <mode>' argument '${bad}' is invalid. expected 'auto', 'on' or 'off', received '${bad}'`));
+    expect(existsSync(join(dir, 'bad'))).toBe(false);
   });
 
   it.each(['-1', '2.5', 'abc'])('--head-release %p: exit 2, the message names the flag', async (bad) => {

@@ -13,6 +13,7 @@ const quick = {
   finetune: { epochs: 2, batchSize: 16 },
   extrapolate: { epochs: 1 },
 } as const;
+const quickBase = quick;
 
 function weightsOf(m: tfl.LayersModel): number[][] {
   return m.getWeights().map((w) => Array.from(w.dataSync()));
@@ -55,7 +56,8 @@ describe('purify', () => {
     model.dispose();
   });
 
-  it("head shift 'auto': on (weight 3) where a hidden Dense layer feeds the output, off where the convs flatten into it", async () => {
+  it("head shift 'auto', the inversion off: on (weight 3) where a hidden Dense layer feeds the output, off where the convs flatten into it", async () => {
+    const quick = { ...quickBase, invert: false } as const;
     const hidden = tfl.sequential();
     hidden.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: 3 }) }));
     hidden.add(tfl.layers.flatten());
@@ -103,6 +105,7 @@ describe('purify', () => {
   });
 
   it('head release: after stage 3 only the output layer trains on, one clean accuracy per epoch, in its own phase', async () => {
+    const quick = { ...quickBase, invert: false } as const;
     const hidden = tfl.sequential();
     hidden.add(tfl.layers.flatten({ inputShape: [6, 6, 1] }));
     hidden.add(tfl.layers.dense({ units: 6, activation: 'relu', name: 'hidden', kernelInitializer: tfl.initializers.glorotUniform({ seed: 8 }) }));

@@ -10,7 +10,7 @@ describeDefense('tsbd', quick, ({ report }) => {
   // The toy's Dense is its output layer, so its 4 conv neurons are ranked; floor(0.25 * 4) = 1
   // neuron of 9 weights, floor(0.7 * 9) = 6 zeroed.
   expect(c).toMatchObject({ fraction: 0.25, fractionSource: 'given', totalNeurons: 4, neurons: 1, weights: 6 });
-  expect(Object.keys(report.seconds)).toEqual(['unlearn', 'select', 'reinit', 'warmup', 'finetune', 'extrapolate', 'release', 'total']);
+  expect(Object.keys(report.seconds)).toEqual(['invert', 'unlearn', 'select', 'reinit', 'warmup', 'finetune', 'extrapolate', 'release', 'total']);
 });
 
 describe("registry 'tsbd'", () => {

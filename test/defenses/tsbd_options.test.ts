@@ -19,10 +19,11 @@ describe("resolvePurifyOptions: headShift 'auto' reads the model's head", () => 
     return m;
   };
 
-  it('is 3 by default when a hidden Dense layer feeds the output', () => {
+  it('is 3 when a hidden Dense layer feeds the output and the trigger inversion is off; 0 with it on (the default there)', () => {
     const m = mlp();
     expect(AUTO_HEAD_SHIFT).toBe(3);
-    expect(resolvePurifyOptions({}, 2, 100, m).headShift).toBe(3);
+    expect(resolvePurifyOptions({ invert: false }, 2, 100, m).headShift).toBe(3);
+    expect(resolvePurifyOptions({}, 2, 100, m).headShift).toBe(0);
     m.dispose();
   });
 
@@ -54,7 +55,8 @@ describe('resolvePurifyOptions: stage 2 runs longer with the head shift on', () 
     expect(HEAD_SHIFT_EPOCHS).toBe(40);
     expect(resolvePurifyOptions({}, 2, 100).finetune.epochs).toBe(20);
     expect(resolvePurifyOptions({ headShift: 0 }, 2, 100, m).finetune.epochs).toBe(20);
-    expect(resolvePurifyOptions({}, 2, 100, m).finetune.epochs).toBe(40);
+    expect(resolvePurifyOptions({ invert: false }, 2, 100, m).finetune.epochs).toBe(40);
+    expect(resolvePurifyOptions({}, 2, 100, m).finetune.epochs).toBe(20);
     expect(resolvePurifyOptions({ headShift: 1 }, 2, 100).finetune.epochs).toBe(40);
     expect(resolvePurifyOptions({ finetune: { epochs: 7 } }, 2, 100, m).finetune.epochs).toBe(7);
     m.dispose();
@@ -106,7 +108,7 @@ describe('headShiftRows: the head rows fed by the hidden units NWC ranks highest
     conv.add(tfl.layers.flatten());
     conv.add(tfl.layers.dense({ units: 3, activation: 'relu', name: 'hidden' }));
     conv.add(tfl.layers.dense({ units: 2, activation: 'softmax' }));
-    expect(() => resolvePurifyOptions({ headShiftRows: 0.5, layers: 'conv' }, 2, 100, conv)).toThrow(/'hidden', which layers 'conv' does not score/);
+    expect(() => resolvePurifyOptions({ headShiftRows: 0.5, layers: 'conv', invert: false }, 2, 100, conv)).toThrow(/'hidden', which layers 'conv' does not score/);
     expect(resolvePurifyOptions({ headShiftRows: 0.5 }, 2, 100, conv).headShiftRows).toBe(0.5);
     lin.dispose();
     conv.dispose();

@@ -38,6 +38,7 @@ describe('purify on each new architecture, 12x16 RGB images, width 2 (wasm)', ()
       const before = tf.memory().numTensors;
       const { model: out, report } = await purify(model, colourSet(24, 2), {
         fraction: 0.1,
+        invert: false,
         augment: { padding: 2 },
         seed: 3,
         unlearn: { maxEpochs: 2, batchSize: 12 },

@@ -29,6 +29,14 @@ interface PurifyCliOptions extends DefenseCliOptions {
   headShiftRows: number;
   headWarmup: number;
   headRelease: number;
+  invert: boolean | 'auto';
+}
+
+function parseInvert(value: string): boolean | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new InvalidArgumentError(`expected 'auto', 'on' or 'off', received '${value}'`);
 }
 
 function parseN(value: string): number | 'auto' {
@@ -151,6 +159,12 @@ export function purifyCommand(backend: () => BackendName): Command {
         parseSeed,
         HEAD_RELEASE_EPOCHS,
       )
+      .option(
+        '--invert <mode>',
+        "trigger inversion on the clean set, its stamped images added to stages 2 and 3 (the head shift and the zeroing then off unless given): auto = on when a hidden Dense layer feeds the output layer, on, off",
+        parseInvert,
+        'auto' as const,
+      )
       .option('--seed <s>', 'seed for the clean sample and all shuffles', parseSeed, 0)
       .option('--defense <name>', "the defense to run (see 'tsbd defenses'); tsbd is TSBD with the flags above", 'tsbd')
       .option(
@@ -188,6 +202,7 @@ export function purifyCommand(backend: () => BackendName): Command {
           headShiftRows: opts.headShiftRows,
           headWarmup: opts.headWarmup,
           headRelease: opts.headRelease,
+          invert: opts.invert,
           events: stderrProgress(opts.quiet),
         });
         try {
@@ -198,12 +213,11 @@ export function purifyCommand(backend: () => BackendName): Command {
         } finally {
           purified.dispose();
         }
-        const { unlearn, reinit, finetune, extrapolate, total, select } = report.seconds;
         printResult(opts.json, {
           n: report.fraction,
           neurons: report.neurons,
           weights: report.weights,
-          seconds: { unlearn, select, reinit, finetune, extrapolate, total },
+          seconds: report.seconds,
           out: opts.out,
         });
       } finally {

@@ -25,6 +25,7 @@ const FLAG_TO_OPTION: Readonly<Record<string, string>> = {
   headShiftRows: 'head-shift-rows',
   headWarmup: 'head-warmup',
   headRelease: 'head-release',
+  invert: 'invert',
   augment: 'augment',
 };
 
