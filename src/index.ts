@@ -36,6 +36,7 @@ export type {
   ExtrapolateOptions,
   AutoFractionOptions,
 } from './defenses/tsbd_options';
+export type { InversionOptions } from './defenses/trigger_inversion';
 export type { UnscoredKernelLayer } from './hooks/scorable_layers';
 export { chooseReinitFraction, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
 export { TsbdFinetune, tsbdFinetune, type TsbdFinetuneOptions, type StageOneReport } from './defenses/tsbd_finetune';

@@ -56,3 +56,14 @@ export function subset(set: ImageSet, indices: ArrayLike<number>): ImageSet {
   }
   return { ...set, images, labels, count: indices.length };
 }
+
+/** `a` then `b` in one set (bytes copied); both have the same image size. */
+export function concatSets(a: ImageSet, b: ImageSet): ImageSet {
+  const images = new Uint8Array(a.images.length + b.images.length);
+  images.set(a.images);
+  images.set(b.images, a.images.length);
+  const labels = new Uint8Array(a.count + b.count);
+  labels.set(a.labels);
+  labels.set(b.labels, a.count);
+  return { ...a, images, labels, count: a.count + b.count };
+}

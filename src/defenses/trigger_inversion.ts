@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../data/image_set';
-import { subset } from '../data/image_set';
+import { concatSets, subset } from '../data/image_set';
 import { toTensors, type PixelRange } from '../data/tensors';
 import { Rng } from '../internal/rng';
 import { perExampleCrossEntropy, type OutputKind } from '../losses/cross_entropy';
@@ -204,12 +204,5 @@ export function withInvertedTrigger(clean: ImageSet, trigger: InvertedTrigger, s
     if (clean.labels[i] !== trigger.target) picked.push(i);
   }
   picked.sort((a, b) => a - b);
-  const stamped = stampInverted(subset(clean, picked), trigger);
-  const images = new Uint8Array(clean.images.length + stamped.images.length);
-  images.set(clean.images);
-  images.set(stamped.images, clean.images.length);
-  const labels = new Uint8Array(clean.count + stamped.count);
-  labels.set(clean.labels);
-  labels.set(stamped.labels, clean.count);
-  return { ...clean, images, labels, count: clean.count + stamped.count };
+  return concatSets(clean, stampInverted(subset(clean, picked), trigger));
 }

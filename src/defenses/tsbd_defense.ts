@@ -15,7 +15,7 @@ export const TSBD_OPTIONS: readonly OptionSpec[] = [
   { name: 'relative-nwc', type: 'boolean', default: false, doc: 'rank by weight change relative to the weight norm (experimental)' },
   { name: 'extrapolate', type: 'number', default: 1, min: 0, doc: 'stage 3: move away from the suspect model by this factor, then recover; 0 = off' },
   { name: 'extrapolate-epochs', type: 'integer', default: 10, min: 1, doc: 'stage 3 recovery epochs' },
-  { name: 'head-shift', type: 'number-or-auto', default: 'auto', min: 0, doc: "weight of the cosine that keeps the re-drawn output layer away from the suspect's; 0 = off, auto = 3 when a hidden Dense layer feeds the output" },
+  { name: 'head-shift', type: 'number-or-auto', default: 'auto', min: 0, doc: "weight of the cosine that keeps the re-drawn output layer away from the suspect's; 0 = off, auto = 3 when a hidden Dense layer feeds the output and invert is off" },
   { name: 'head-shift-rows', type: 'number', default: 1, min: 0, minExclusive: true, max: 1, doc: "share of the output layer's input rows the head shift moves: those fed by the hidden Dense units with the highest NWC scores; 1 = all" },
   { name: 'head-warmup', type: 'integer', default: HEAD_WARMUP_EPOCHS, min: 0, doc: 'epochs in which the re-drawn output layer trains alone (the rest frozen) before stage 2, with the head shift on; 0 = none' },
   { name: 'head-release', type: 'integer', default: HEAD_RELEASE_EPOCHS, min: 0, doc: 'epochs in which the output layer trains alone again after stage 3, penalty off, with the head shift on; 0 = none' },

@@ -22,7 +22,7 @@ import { unlearn } from './unlearn';
  * `finetune.batchSize` are the team's `fit` arguments; stage 3 (`extrapolate`) needs a fit of its own and belongs to
  * `purify`. `finetune.lr` and `finetune.momentum` make the inner optimizer when the team passes none.
  */
-export type TsbdFinetuneOptions = Omit<PurifyOptions, 'extrapolate'>;
+export type TsbdFinetuneOptions = Omit<PurifyOptions, 'extrapolate' | 'invert' | 'inversion'>;
 
 /** What {@link TsbdFinetune.stageOne} found, as plain numbers. Accuracies are fractions in [0,1] on the clean set. */
 export interface StageOneReport {
@@ -89,7 +89,8 @@ export class TsbdFinetune {
     if ('extrapolate' in (options as PurifyOptions)) {
       throw new ConfigError('tsbdFinetune has no stage 3: extrapolate is a purify option', { option: 'extrapolate' });
     }
-    this.o = resolvePurifyOptions(options, numClasses, clean.count, model);
+    // The team's own fit has no inversion stage: 'auto' options resolve as purify's do without it.
+    this.o = resolvePurifyOptions({ ...options, invert: false }, numClasses, clean.count, model);
     this.output = outputKind(model);
   }
 

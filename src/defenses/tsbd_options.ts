@@ -155,7 +155,8 @@ export interface PurifyOptions {
    * Head shift (not in TSBD; see callbacks.HeadShift): the output Dense kernel is re-drawn when stage 2 begins, and
    * weight * cos(K, K0) is added to the loss of stages 2 and 3 and of the n probes. A weight >= 0 (0 = off), or
    * 'auto': 3 when a hidden Dense layer feeds the output layer (an MLP, or convolutions flattened into a Dense
-   * layer: where zeroing left the backdoor, docs/foreign-models.md), else 0. Set it (3) on other nets too when the
+   * layer: where zeroing left the backdoor, docs/foreign-models.md) and the trigger inversion is off (see `invert`),
+   * else 0. Set it (3) on other nets too when the
    * purified model may be fine-tuned again on data you do not control: it made the purification last against the
    * retuning attack where 'auto' did not (demo model, 20 poisoned images: ASR 0.062 against 0.126), at 0.03-0.05
    * ACC on two of three such nets (README, "Does the purification last?"). Those runs had no head warm-up

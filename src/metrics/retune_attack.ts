@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Attack } from '../attacks/attack';
-import { subset, validateImageSet, type ImageSet } from '../data/image_set';
+import { concatSets, subset, validateImageSet, type ImageSet } from '../data/image_set';
 import { UNIT_RANGE, type PixelRange } from '../data/tensors';
 import { ConfigError, DataShapeError } from '../errors';
 import { checkNumber } from '../internal/assert';
@@ -126,7 +126,7 @@ export async function retuneAttack(model: tfl.LayersModel, args: RetuneAttackArg
   checkSet(args.test, 'test set', inputShape, numClasses, false);
 
   const poison = drawRetunePoison(args.poisonPool, attack, k, seed).set;
-  const train = concat(args.clean, poison);
+  const train = concatSets(args.clean, poison);
   const copy = cloneModel(model);
   const optimizer = tf.train.momentum(lr, momentum);
   try {
@@ -160,13 +160,3 @@ function checkSet(set: ImageSet, what: string, inputShape: [number, number, numb
   }
 }
 
-/** `a` then `b` in one set (bytes copied); both have the same image size. */
-function concat(a: ImageSet, b: ImageSet): ImageSet {
-  const images = new Uint8Array(a.images.length + b.images.length);
-  images.set(a.images);
-  images.set(b.images, a.images.length);
-  const labels = new Uint8Array(a.count + b.count);
-  labels.set(a.labels);
-  labels.set(b.labels, a.count);
-  return { ...a, images, labels, count: a.count + b.count };
-}

@@ -137,7 +137,7 @@ export function purifyCommand(backend: () => BackendName): Command {
       .option('--extrapolate-epochs <n>', 'stage 3 recovery epochs (activeness-aware fine-tuning)', parsePositiveInt, 10)
       .option(
         '--head-shift <weight>',
-        "re-draw the output layer and fine-tune it away from the suspect's (weight of their cosine in the loss); 0 = off, auto = 3 when a hidden Dense layer feeds the output layer; 3 with --head-warmup 0 made the purification last against re-tuning on four models, at some ACC (README)",
+        "re-draw the output layer and fine-tune it away from the suspect's (weight of their cosine in the loss); 0 = off, auto = 3 when a hidden Dense layer feeds the output layer and --invert is off; 3 with --head-warmup 0 made the purification last against re-tuning on four models, at some ACC (README)",
         (value: string) => (value === 'auto' ? 'auto' : nonNegative('--head-shift', "'auto' or a weight")(value)),
         'auto',
       )
