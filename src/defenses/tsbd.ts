@@ -7,7 +7,7 @@ import { applyReinit, NwcReinit, reinitMask, type ReinitMask } from '../callback
 import type { ImageSet } from '../data/image_set';
 import type { NwcScores } from '../hooks/nwc';
 import type { Phase } from '../events';
-import { unscoredKernelLayers } from '../hooks/scorable_layers';
+import { scorableKernels, unscoredKernelLayers } from '../hooks/scorable_layers';
 import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
 import { checkFiniteWeights, outputKind } from '../models/output_kind';
@@ -138,6 +138,8 @@ export async function purifyWith(
       `NWC cannot score ${unscoredLayers.map((l) => `${l.layer} (${l.className})`).join(', ')}: they are fine-tuned but never re-initialised`,
     );
   }
+  // A layer selection that scores nothing fails here, not after the minutes of the inversion.
+  scorableKernels(model, o.layers);
   const before = await accOf(model);
   // The fine-tuning set: the clean images, and with the inversion on, a share of them stamped with its trigger.
   const inversion = o.invert

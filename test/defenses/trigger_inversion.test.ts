@@ -134,6 +134,16 @@ describe('purify with the trigger inversion', () => {
     conv.dispose();
   });
 
+  it('a layer selection that scores nothing is refused before the inversion starts', async () => {
+    const model = hiddenNet();
+    const events = new TsbdEmitter();
+    const phases: string[] = [];
+    events.on('phaseStart', (p) => phases.push(p));
+    await expect(purify(model, toySet(16, 1), { layers: 'conv', events })).rejects.toThrow(/has no layer to score with selection 'conv'/);
+    expect(phases).toEqual([]);
+    model.dispose();
+  });
+
   it('runs first, reports each class, and its stamped images join the fine-tuning; no tensor left', async () => {
     const model = hiddenNet();
     const clean = toySet(32, 6);
