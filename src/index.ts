@@ -3,9 +3,10 @@
  *
  * Two ways in:
  * - one shot: `purify(model, cleanSet, options)` returns a purified copy and a report;
- * - drop-in: `hooks` (weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning stop, NWC
- *   re-initialisation, head shift, BatchNorm re-estimation) and `train.gradNorm` (the activeness-aware optimizer wrapper, named
- *   like tfjs's `tf.train.*` factories) for your own `model.fit` script, or `tsbdFinetune` to wrap a fine-tuning job.
+ * - drop-in: `hooks` (trigger inversion, weight snapshot, NWC ranking, activeness monitor), `callbacks` (unlearning
+ *   stop, NWC re-initialisation, stage 3's move away from the suspect, head shift, BatchNorm re-estimation) and
+ *   `train.gradNorm` (the activeness-aware optimizer wrapper, named like tfjs's `tf.train.*` factories) for your own
+ *   `model.fit` script, or `tsbdFinetune` to wrap a fine-tuning job.
  *
  * Also: every defense behind one interface (`getDefense`), the attacks, the metrics (ACC, ASR, DER, retuning), the
  * in-memory data helpers, typed events and errors. Helpers that only the package itself needs stay out of this
@@ -38,7 +39,7 @@ export type {
 } from './defenses/tsbd_options';
 export type { InversionOptions } from './defenses/trigger_inversion';
 export type { UnscoredKernelLayer } from './hooks/scorable_layers';
-export { chooseReinitFraction, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
+export { chooseReinitFraction, type ChooseReinitFractionOptions, type FractionProbe, type FractionChoice } from './defenses/choose_fraction';
 export { TsbdFinetune, tsbdFinetune, type TsbdFinetuneOptions, type StageOneReport } from './defenses/tsbd_finetune';
 // Every defense behind one interface (issue 12): `getDefense('nad').run(model, cleanSet(images), options)`.
 export { getDefense, listDefenses, registerDefense } from './defenses/registry';

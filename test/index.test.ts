@@ -17,12 +17,12 @@ describe('the root entry', () => {
     const names = (ns: object): string[] => Object.keys(ns).sort();
     expect(names(root.backend)).toEqual(['registerTrainingKernels', 'selectBackend']);
     expect(names(root.callbacks)).toEqual([
-      'BatchNormRecalibration', 'CosineDecay', 'HeadShift', 'NwcReinit', 'UnlearningStop', 'applyReinit', 'batchNormRecalibration',
-      'cosineDecay', 'headShift', 'nwcReinit', 'reinitMask', 'unlearningStop',
+      'BatchNormRecalibration', 'CosineDecay', 'ExtrapolateAway', 'HeadShift', 'NwcReinit', 'UnlearningStop', 'applyReinit',
+      'batchNormRecalibration', 'cosineDecay', 'extrapolateAway', 'headShift', 'nwcReinit', 'reinitMask', 'unlearningStop',
     ]);
     expect(names(root.data)).toEqual(['subset', 'toTensors', 'validateImageSet']);
     expect(names(root.hooks)).toEqual([
-      'ActivenessMonitor', 'NwcScores', 'WeightSnapshot', 'activenessMonitor', 'nwcScores', 'weightSnapshot',
+      'ActivenessMonitor', 'NwcScores', 'WeightSnapshot', 'activenessMonitor', 'invertTrigger', 'nwcScores', 'weightSnapshot',
     ]);
     expect(names(root.losses)).toEqual(['unlearningLoss']);
     expect(names(root.metrics)).toEqual(['der', 'evaluate', 'predictLabels', 'retuneAttack']);

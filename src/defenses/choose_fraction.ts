@@ -7,6 +7,7 @@ import type { ImageSet } from '../data/image_set';
 import type { TsbdEmitter } from '../events';
 import type { NwcScores } from '../hooks/nwc';
 import { disposeOptimizer } from '../internal/dispose_optimizer';
+import { checkConfig } from '../internal/assert';
 import { crossEntropyLoss } from '../losses/cross_entropy';
 import { evaluate } from '../metrics/evaluate';
 import { cloneModel } from '../models/clone_model';
@@ -259,6 +260,17 @@ async function recoveredAccs(
   }
 }
 
+/** Options of {@link chooseReinitFraction}: purify's, less those of the stages a script runs itself. */
+export interface ChooseReinitFractionOptions extends Omit<PurifyOptions, 'fraction' | 'extrapolate' | 'invert' | 'inversion'> {
+  /**
+   * Whether the script fine-tunes on `hooks.invertTrigger`'s `tuneSet` (purify's `invert` on). Then the rule is
+   * purify's with the inversion: n = 0 without probes, because on the Dense-head nets where the inversion runs the
+   * stamped images remove the backdoor and zeroing on top cost accuracy (docs/foreign-models.md); and headShift
+   * 'auto' is off. @default false (a script's fit on the clean set alone, for which the rule probes)
+   */
+  invert?: boolean;
+}
+
 /**
  * The automatic choice of n (the rule `chooseFraction` applies inside purify) for a script that runs the stages
  * itself: between its unlearning `fit` (NWC scores from `nwcScores(snapshot, unlearnedCopy)`) and its fine-tuning
@@ -274,10 +286,14 @@ export async function chooseReinitFraction(
   model: tfl.LayersModel,
   scores: NwcScores,
   clean: ImageSet,
-  options: Omit<PurifyOptions, 'fraction' | 'extrapolate' | 'invert' | 'inversion'> = {},
+  options: ChooseReinitFractionOptions = {},
 ): Promise<FractionChoice> {
   const { numClasses } = checkCleanSetFits(model, clean);
-  // The rule for a script's own fit calls, which have no inversion: headShift 'auto' is what purify gives without it.
-  const o = resolvePurifyOptions({ ...options, invert: false }, numClasses, clean.count, model);
+  checkConfig(
+    options.invert === undefined || typeof options.invert === 'boolean',
+    () => `invert must be true or false (whether the fine-tuning set holds hooks.invertTrigger's stamped images); received ${String(options.invert)}`,
+  );
+  const o = resolvePurifyOptions({ ...options, invert: options.invert ?? false }, numClasses, clean.count, model);
+  if (o.fraction !== 'auto') return { fraction: o.fraction, probes: [], controlAccs: [], controlAcc: Number.NaN, baseAccs: [] };
   return chooseFraction(model, scores, clean, outputKind(model), o, options.events);
 }

@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../data/image_set';
 import { concatSets, subset } from '../data/image_set';
 import { toTensors, type PixelRange } from '../data/tensors';
+import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
 import { perExampleCrossEntropy, type OutputKind } from '../losses/cross_entropy';
 
@@ -51,6 +52,18 @@ export type ResolvedInversionOptions = Required<InversionOptions>;
 /** Defaults of {@link InversionOptions}. */
 export const INVERSION_DEFAULTS: ResolvedInversionOptions = { steps: 300, batchSize: 64, poolSize: 600, lr: 0.1, success: 0.95, share: 0.2 };
 
+/** {@link InversionOptions} over the defaults; throws ConfigError naming the first bad one (as `inversion.<name>`). */
+export function resolveInversionOptions(o: InversionOptions = {}): ResolvedInversionOptions {
+  const r = { ...INVERSION_DEFAULTS, ...o };
+  checkNumber('inversion.steps', r.steps, 1, Infinity, { integer: true });
+  checkNumber('inversion.batchSize', r.batchSize, 1, Infinity, { integer: true });
+  checkNumber('inversion.poolSize', r.poolSize, 1, Infinity, { integer: true });
+  checkNumber('inversion.lr', r.lr, 0, Infinity, { minExclusive: true });
+  checkNumber('inversion.success', r.success, 0, 1, { minExclusive: true });
+  checkNumber('inversion.share', r.share, 0, 1, { minExclusive: true });
+  return r;
+}
+
 /** The L1 penalty's starting weight per mask pixel, and the factor by which it is raised or lowered. */
 const LAMBDA0 = 0.003;
 const LAMBDA_FACTOR = 1.3;
@@ -88,16 +101,21 @@ export function invertClass(
     for (let step = 0; step < o.steps; step++) {
       const idx = Array.from({ length: o.batchSize }, () => rng.int(n));
       let success = 0;
-      let l1 = 0;
       tf.tidy(() => {
         const xb = tf.gather(pool, idx);
         const cost = optimizer.minimize(
           () => {
             const m = tf.sigmoid(maskLogit);
-            const p = tf.add(range.min, tf.mul(tf.sigmoid(patternLogit), range.max - range.min));
+            const unitPattern = tf.sigmoid(patternLogit);
+            const p = tf.add(range.min, tf.mul(unitPattern, range.max - range.min));
             const pred = model.apply(tf.add(tf.mul(tf.sub(1, m), xb), tf.mul(m, p)), { training: false }) as tf.Tensor;
             success = tf.mean(tf.cast(tf.equal(tf.argMax(pred, -1), target), 'float32')).dataSync()[0] as number;
-            l1 = tf.sum(m).dataSync()[0] as number;
+            const l1 = tf.sum(m).dataSync()[0] as number;
+            // The mask that was measured, taken before the step moves it: the step after a success shrinks the mask
+            // and may take it below what the class needs (a test caught the post-step mask failing).
+            if (success >= o.success && (best === undefined || l1 < best.maskL1)) {
+              best = { target, maskL1: l1, success, mask: m.dataSync() as Float32Array, pattern: unitPattern.dataSync() as Float32Array };
+            }
             // Softmax outputs: -log p without the training loss's clip at 1e-7, whose gradient is 0 below it, where a
             // confident suspect puts every class but its own.
             const ce = output === 'logits' ? perExampleCrossEntropy(output, y, pred) : tf.neg(tf.log(tf.add(tf.sum(tf.mul(y, pred), -1), 1e-30)));
@@ -109,15 +127,6 @@ export function invertClass(
         cost?.dispose();
       });
       if (success >= o.success) {
-        if (best === undefined || l1 < best.maskL1) {
-          best = tf.tidy(() => ({
-            target,
-            maskL1: l1,
-            success,
-            mask: tf.sigmoid(maskLogit).dataSync() as Float32Array,
-            pattern: tf.sigmoid(patternLogit).dataSync() as Float32Array,
-          }));
-        }
         if (++streak >= RAISE_AFTER) {
           lambda *= LAMBDA_FACTOR;
           streak = 0;

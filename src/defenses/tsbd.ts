@@ -18,7 +18,7 @@ import { checkCleanSetFits } from './check_clean_set';
 import { chooseFraction, type FractionProbe } from './choose_fraction';
 import { compileForFinetune, stageHeadShift } from './stage_tools';
 import { withOnlyHeadTrainable } from '../models/with_only_head_trainable';
-import { invertEveryClass, withInvertedTrigger } from './trigger_inversion';
+import { invertTrigger } from '../hooks/invert_trigger';
 import { unlearn } from './unlearn';
 import { resolvePurifyOptions, type PurifyOptions, type ResolvedPurifyOptions } from './tsbd_options';
 
@@ -144,13 +144,13 @@ export async function purifyWith(
   // The fine-tuning set: the clean images, and with the inversion on, a share of them stamped with its trigger.
   const inversion = o.invert
     ? await timed('invert', 'invert', async () =>
-        invertEveryClass(model, output, clean, o.range, o.inversion, o.seed, (cls, l1) => events?.emit('classInverted', cls, l1)),
+        invertTrigger(model, clean, { ...o.inversion, range: o.range, seed: o.seed, onClass: (cls, l1) => events?.emit('classInverted', cls, l1) }),
       )
     : undefined;
   if (inversion !== undefined && inversion.smallest === undefined) {
     events?.emit('warning', `trigger inversion found no mask that sends ${o.inversion.success} of the clean images to any class; fine-tuning on the clean set alone`);
   }
-  const tuneSet = inversion?.smallest === undefined ? clean : withInvertedTrigger(clean, inversion.smallest, o.inversion.share, o.seed + 9);
+  const tuneSet = inversion?.tuneSet ?? clean;
   const unlearned = await timed('unlearn', 'unlearn', () => unlearn(model, clean, output, o, events));
   const { scores } = unlearned;
   const { fraction, probes, controlAccs, baseAccs } = await timed('select', 'select', async () =>

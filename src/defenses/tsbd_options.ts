@@ -6,7 +6,7 @@ import { hasHiddenDenseHead, scorableKernels, type LayerSelection } from '../hoo
 import { rowFeedingLayer } from './stage_tools';
 import { DEFAULT_HEAD_SHIFT } from '../regularizers/head_shift';
 import { checkConfig, checkNumber } from '../internal/assert';
-import { INVERSION_DEFAULTS, type InversionOptions, type ResolvedInversionOptions } from './trigger_inversion';
+import { resolveInversionOptions, type InversionOptions, type ResolvedInversionOptions } from './trigger_inversion';
 
 /** Stage 1a: clean unlearning (gradient ascent on the clean set). Defaults are the reference's. */
 export interface UnlearnOptions {
@@ -315,7 +315,7 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
     headWarmup: o.headWarmup ?? HEAD_WARMUP_EPOCHS,
     headRelease: o.headRelease ?? HEAD_RELEASE_EPOCHS,
     invert,
-    inversion: { ...INVERSION_DEFAULTS, ...(o.inversion ?? {}) },
+    inversion: resolveInversionOptions(o.inversion),
     auto: {
       candidates: a.candidates ?? [0.05, 0.1, 0.2, 0.3, 0.4, 0.5],
       tolerance: a.tolerance ?? 0.02,
@@ -355,12 +355,6 @@ export function resolvePurifyOptions(o: PurifyOptions, numClasses: number, clean
   checkNumber('headWarmup', r.headWarmup, 0, Infinity, { integer: true });
   checkNumber('headRelease', r.headRelease, 0, Infinity, { integer: true });
   checkConfig(inv === 'auto' || typeof inv === 'boolean', () => `invert must be true, false or 'auto'; received ${String(inv)}`);
-  checkNumber('inversion.steps', r.inversion.steps, 1, Infinity, { integer: true });
-  checkNumber('inversion.batchSize', r.inversion.batchSize, 1, Infinity, { integer: true });
-  checkNumber('inversion.poolSize', r.inversion.poolSize, 1, Infinity, { integer: true });
-  checkNumber('inversion.lr', r.inversion.lr, 0, Infinity, { minExclusive: true });
-  checkNumber('inversion.success', r.inversion.success, 0, 1, { minExclusive: true });
-  checkNumber('inversion.share', r.inversion.share, 0, 1, { minExclusive: true });
   if (model !== undefined && r.headShift > 0 && r.headShiftRows < 1) checkHeadRowsRankable(model, r.layers);
   checkNumber('extrapolate.epochs', r.extrapolate.epochs, 1, Infinity, { integer: true });
   checkConfig(

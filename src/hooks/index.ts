@@ -8,3 +8,5 @@ export {
   type ActivenessLayerStats,
   type ActivenessRecord,
 } from './activeness_monitor';
+export { invertTrigger, type InvertTriggerArgs, type TriggerInversion } from './invert_trigger';
+export type { InvertedTrigger } from '../defenses/trigger_inversion';

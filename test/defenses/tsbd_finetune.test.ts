@@ -184,4 +184,14 @@ describe('chooseReinitFraction: the automatic n, for a script that runs the stag
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(original);
     model.dispose();
   });
+
+  it('with invert (the script fine-tunes on the stamped set) gives n = 0 without a probe, as purify does', async () => {
+    const model = await trainedToy();
+    const o = resolvePurifyOptions({ unlearn: { maxEpochs: 2 } }, 2, clean.count);
+    const { scores } = await unlearn(model, clean, 'probabilities', o);
+    const choice = await chooseReinitFraction(model, scores, clean, { invert: true });
+    expect(choice).toMatchObject({ fraction: 0, probes: [], controlAccs: [] });
+    await expect(chooseReinitFraction(model, scores, clean, { invert: 'yes' as unknown as boolean })).rejects.toThrow(/invert must be true or false/);
+    model.dispose();
+  });
 });
