@@ -164,7 +164,7 @@ export function invertEveryClass(
   for (let cls = 0; cls < clean.numClasses; cls++) {
     const idx: number[] = [];
     for (let i = 0; i < clean.count && idx.length < o.poolSize; i++) if (clean.labels[i] !== cls) idx.push(i);
-    const { x, y } = toTensors(subset(clean, idx), range);
+    const { x, y } = toTensors(clean, range, idx);
     y.dispose();
     let found: InvertedTrigger | undefined;
     try {
