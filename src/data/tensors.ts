@@ -11,6 +11,25 @@ export interface PixelRange {
 export const UNIT_RANGE: PixelRange = { min: 0, max: 1 };
 
 /**
+ * The model inputs alone for an ImageSet (or the images at `indices`): float32 NHWC scaled to `range`. For callers
+ * that never read the labels (prediction, inversion, BatchNorm statistics), so no one-hot tensor is built for them.
+ * Returns a new tensor: the caller owns and disposes it.
+ */
+export function toInputs(set: ImageSet, range: PixelRange = UNIT_RANGE, indices?: ArrayLike<number>): tf.Tensor4D {
+  const per = set.height * set.width * set.channels;
+  const n = indices === undefined ? set.count : indices.length;
+  const pixels = new Float32Array(n * per);
+  const scale = (range.max - range.min) / 255;
+  for (let k = 0; k < n; k++) {
+    const i = indices === undefined ? k : (indices[k] as number);
+    const src = set.images.subarray(i * per, (i + 1) * per);
+    const off = k * per;
+    for (let j = 0; j < per; j++) pixels[off + j] = range.min + (src[j] as number) * scale;
+  }
+  return tf.tensor4d(pixels, [n, set.height, set.width, set.channels]);
+}
+
+/**
  * Turns an ImageSet (or the images at `indices`) into model inputs: x float32 NHWC scaled to `range`, y one-hot
  * float32 [n, numClasses]. Returns new tensors: the caller owns and disposes both.
  */
@@ -19,19 +38,10 @@ export function toTensors(
   range: PixelRange = UNIT_RANGE,
   indices?: ArrayLike<number>,
 ): { x: tf.Tensor4D; y: tf.Tensor2D } {
-  const per = set.height * set.width * set.channels;
   const n = indices === undefined ? set.count : indices.length;
-  const pixels = new Float32Array(n * per);
   const labels = new Int32Array(n);
-  const scale = (range.max - range.min) / 255;
-  for (let k = 0; k < n; k++) {
-    const i = indices === undefined ? k : (indices[k] as number);
-    const src = set.images.subarray(i * per, (i + 1) * per);
-    const off = k * per;
-    for (let j = 0; j < per; j++) pixels[off + j] = range.min + (src[j] as number) * scale;
-    labels[k] = set.labels[i] as number;
-  }
-  const x = tf.tensor4d(pixels, [n, set.height, set.width, set.channels]);
+  for (let k = 0; k < n; k++) labels[k] = set.labels[indices === undefined ? k : (indices[k] as number)] as number;
+  const x = toInputs(set, range, indices);
   const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), set.numClasses), 'float32')) as tf.Tensor2D;
   return { x, y };
 }

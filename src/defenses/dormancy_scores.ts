@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../data/image_set';
-import { toTensors, type PixelRange } from '../data/tensors';
+import { toInputs, type PixelRange } from '../data/tensors';
 import { ModelError } from '../errors';
 import { layerChain } from './layer_chain';
 import { rankNeurons, type NeuronRanking } from './neuron_scores';
@@ -29,7 +29,7 @@ export async function meanActivations(
   for (let start = 0; start < set.count; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, k) => start + k);
     const batchSum = tf.tidy(() => {
-      const { x } = toTensors(set, range, idx);
+      const x = toInputs(set, range, idx);
       const f = features.predict(x) as tf.Tensor;
       return tf.sum(f, [...Array(f.rank - 1).keys()]);
     });

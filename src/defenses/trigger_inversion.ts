@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { ImageSet } from '../data/image_set';
 import { concatSets, subset } from '../data/image_set';
-import { toTensors, type PixelRange } from '../data/tensors';
+import { toInputs, type PixelRange } from '../data/tensors';
+import { DataShapeError } from '../errors';
 import { checkNumber } from '../internal/assert';
 import { Rng } from '../internal/rng';
 import { perExampleCrossEntropy, type OutputKind } from '../losses/cross_entropy';
@@ -164,8 +165,7 @@ export function invertEveryClass(
   for (let cls = 0; cls < clean.numClasses; cls++) {
     const idx: number[] = [];
     for (let i = 0; i < clean.count && idx.length < o.poolSize; i++) if (clean.labels[i] !== cls) idx.push(i);
-    const { x, y } = toTensors(clean, range, idx);
-    y.dispose();
+    const x = toInputs(clean, range, idx);
     let found: InvertedTrigger | undefined;
     try {
       found = invertClass(model, output, x, cls, range, o, seed + 17 + cls);
@@ -184,7 +184,10 @@ export function stampInverted(set: ImageSet, trigger: Pick<InvertedTrigger, 'mas
   const hw = set.height * set.width;
   const c = set.channels;
   if (trigger.mask.length !== hw || trigger.pattern.length !== hw * c) {
-    throw new Error(`the inverted trigger is for another image shape than ${set.height}x${set.width}x${c}`);
+    throw new DataShapeError(`the inverted trigger is for another image shape than ${set.height}x${set.width}x${c}`, {
+      maskLength: trigger.mask.length,
+      patternLength: trigger.pattern.length,
+    });
   }
   const images = new Uint8Array(set.images.length);
   for (let i = 0; i < set.count; i++) {

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Attack } from '../attacks/attack';
 import type { ImageSet } from '../data/image_set';
 import { subset } from '../data/image_set';
-import { toTensors, UNIT_RANGE, type PixelRange } from '../data/tensors';
+import { toInputs, UNIT_RANGE, type PixelRange } from '../data/tensors';
 import { checkNumber } from '../internal/assert';
 
 /** Options of {@link evaluate} and {@link predictLabels}. */
@@ -25,7 +25,7 @@ export async function predictLabels(model: tfl.LayersModel, set: ImageSet, opts:
   for (let start = 0; start < set.count; start += batchSize) {
     const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, k) => start + k);
     const labels = tf.tidy(() => {
-      const { x } = toTensors(set, opts.range ?? UNIT_RANGE, idx);
+      const x = toInputs(set, opts.range ?? UNIT_RANGE, idx);
       return tf.argMax(model.predict(x) as tf.Tensor, -1);
     });
     out.set(await labels.data(), start);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import type { ImageSet } from '../data/image_set';
-import { toTensors, UNIT_RANGE, type PixelRange } from '../data/tensors';
+import { toInputs, UNIT_RANGE, type PixelRange } from '../data/tensors';
 import { checkNumber } from '../internal/assert';
 import { leafLayers } from '../hooks/scorable_layers';
 
@@ -47,8 +47,7 @@ export function recalibrateBatchNorm(model: tfl.LayersModel, set: ImageSet, args
       const idx = Array.from({ length: b }, (_, k) => start + k);
       // tfjs updates moving = moving - (moving - batch) * (1 - momentum): weight b / (start + b) for this batch.
       for (const l of layers) l.momentum = start / (start + b);
-      const { x, y } = toTensors(set, args.range ?? UNIT_RANGE, idx);
-      y.dispose();
+      const x = toInputs(set, args.range ?? UNIT_RANGE, idx);
       try {
         tf.tidy(() => {
           model.apply(x, { training: true });

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { augmentImages } from '../../src/data/augment';
 import { batchDataset } from '../../src/data/batch_dataset';
 import type { ImageSet } from '../../src/data/image_set';
-import { toTensors } from '../../src/data/tensors';
+import { toInputs, toTensors } from '../../src/data/tensors';
 import type { Rng } from '../../src/internal/rng';
 import { ConfigError } from '../../src/errors';
 import { expectNoLeak } from '../helpers/leak';
@@ -86,6 +86,17 @@ describe('toTensors', () => {
       const { x, y } = toTensors(grid);
       tf.dispose([x, y]);
     });
+  });
+  it('toInputs gives the same x alone: one tensor, no label tensor made', async () => {
+    const set: ImageSet = { images: Uint8Array.from([0, 51, 255]), labels: Uint8Array.from([0, 1, 2]), count: 3, height: 1, width: 1, channels: 1, numClasses: 3 };
+    const before = tf.memory().numTensors;
+    const x = toInputs(set, { min: -1, max: 1 }, [2, 0]);
+    expect(tf.memory().numTensors - before).toBe(1);
+    expect(x.shape).toEqual([2, 1, 1, 1]);
+    const v = Array.from(x.dataSync());
+    expect(v[0]).toBeCloseTo(1, 6);
+    expect(v[1]).toBeCloseTo(-1, 6);
+    x.dispose();
   });
 });
 

@@ -5,7 +5,7 @@ import { toTensors } from '../../src/data/tensors';
 import { purify } from '../../src/defenses/tsbd';
 import { resolvePurifyOptions } from '../../src/defenses/tsbd_options';
 import { INVERSION_DEFAULTS, invertClass, invertEveryClass, stampInverted, withInvertedTrigger } from '../../src/defenses/trigger_inversion';
-import { ConfigError } from '../../src/errors';
+import { ConfigError, DataShapeError } from '../../src/errors';
 import { TsbdEmitter } from '../../src/events';
 import { onePixelModel, onePixelSet } from '../helpers/one_pixel';
 import { toySet } from './toy';
@@ -20,7 +20,9 @@ describe('trigger inversion on the clean set', () => {
     expect(Array.from(out.images)).toEqual([178, 0, 51, 255]);
     expect(Array.from(out.labels)).toEqual([1]);
     expect(Array.from(set.images)).toEqual([100, 0, 50, 255]);
-    expect(() => stampInverted(set, { mask: new Float32Array(3), pattern: new Float32Array(4) })).toThrow(/another image shape than 2x2x1/);
+    const wrongShape = () => stampInverted(set, { mask: new Float32Array(3), pattern: new Float32Array(4) });
+    expect(wrongShape).toThrow(DataShapeError);
+    expect(wrongShape).toThrow(/another image shape than 2x2x1/);
   });
 
   it('withInvertedTrigger: the clean set, then share of it stamped, none of the trigger class, under their own labels', () => {
