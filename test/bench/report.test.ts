@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CellRecord } from '../../src/bench/record';
 import { meanStd } from '../../src/bench/report/stats';
+import { summarize } from '../../src/bench/report/summary';
+import { markdownTable } from '../../src/bench/report/table';
 import { writeReport } from '../../src/bench/report/write_report';
 import { record } from './fixtures/records';
 
@@ -36,6 +38,20 @@ describe('meanStd', () => {
     expect(meanStd([1, 2, 3, 4])).toEqual({ mean: 2.5, std: Math.sqrt(5 / 3), n: 4 }); // (2.25 + 0.25 + 0.25 + 2.25) / 3
     expect(meanStd([0.5])).toEqual({ mean: 0.5, std: 0, n: 1 });
     expect(meanStd([0.5, Number.NaN]).n).toBe(1);
+  });
+});
+
+describe('markdownTable on a grid filled a row at a time', () => {
+  it('writes a one-seed value without ± and says which cells have fewer seeds than the table', () => {
+    // badnets has seeds 1 and 2 of both defenses; lf has seed 1 of tsbd only (its row not yet run for seed 2).
+    const md = markdownTable(
+      summarize([
+        ...RECORDS.filter((r) => r.config.row.attack.name === 'badnets'),
+        record('lf', 1, 'tsbd', { acc: 0.9, asr: 0.99 }, { acc: 0.85, asr: 0.05 }, 0.945, [0.1, 0.2], { n: 0.1 }), // (0.94 - 0.05 + 1) / 2
+      ])[0]!,
+    );
+    expect(md).toContain('| badnets | 0.910 ± 0.014 / 0.990 ± 0.014 | 0.920 ± 0.014 / 0.930 ± 0.042 / 0.530 ± 0.028 |');
+    expect(md).toContain('| lf | 0.900 / 0.990 (1 of 2 seeds) | – | **0.850 / 0.050 / 0.945** (1 of 2 seeds) |');
   });
 });
 

@@ -89,7 +89,7 @@ describe("tsbd report: TSBD's n (fixture records)", () => {
 
   it('keeps the fixed-n cells out of the table (the auto cell is the defense); other options make a column of their own', () => {
     expect(md).toContain('| attack | no defense (ACC / ASR) | ft | tsbd | tsbd m=0.5 n=0.3 |');
-    expect(md).toContain('| 0.800 ± 0.000 / 0.100 ± 0.000 / 0.850 ± 0.000 |\n'); // badnets, tsbd m=0.5 n=0.3: one seed
+    expect(md).toContain('| 0.800 / 0.100 / 0.850 (1 of 2 seeds) |\n'); // badnets, tsbd m=0.5 n=0.3: one seed
     expect(md).not.toMatch(/\| tsbd n=/);
   });
 
