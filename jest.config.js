@@ -9,4 +9,5 @@ module.exports = {
   // Two workers on CI's two cores: the example tests (test/examples) spend minutes in a child process each, and the
   // rest of the suite runs beside them.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/test/sequencer.js',
 };
