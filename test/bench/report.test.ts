@@ -77,6 +77,17 @@ describe('tsbd report (writeReport) from fixture records', () => {
     expect(md).toContain('| blended | 0.900 ± 0.000 / 0.950 ± 0.000 | **0.900 ± 0.000 / 0.150 ± 0.071 / 0.900 ± 0.035** | 0.800 ± 0.000 / 0.500 ± 0.000 / 0.675 ± 0.000 |');
   });
 
+  it("says where TSBD stands in each row: its DER and rank, the best DER, its retuned ASR at the largest K and rank, the lowest with that defense's ACC, the clean-trained model's", () => {
+    const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
+    expect(md).toContain('#### Where TSBD stands (fmnist, small-cnn, poison rate 0.1)');
+    expect(md).toContain('| attack | seeds | TSBD DER | rank by DER | best DER | TSBD ASR, retune K=20 | rank | lowest, retune K=20 (ACC) | clean-trained, retune K=20 |');
+    // badnets: tsbd DER (0.98 + 0.94) / 2 = 0.960 beats ft's 0.530; K=20 ASR tsbd (0.1 + 0.2) / 2 = 0.150 against
+    // ft's 0.900, at tsbd's ACC (0.88 + 0.86) / 2 = 0.870; the clean-trained model's K=20 ASR 0.04 on both seeds.
+    expect(md).toContain('| badnets | 2 | 0.960 | 1 of 2 | `tsbd` 0.960 | 0.150 | 1 of 2 | `tsbd` 0.150 (0.870) | 0.040 |');
+    // blended: ft's DER 0.900 beats tsbd's 0.675; K=20 ASR ft 0.4 (ACC 0.9) against tsbd's 0.6; reference 0.05.
+    expect(md).toContain('| blended | 2 | 0.675 | 2 of 2 | `ft` 0.900 | 0.600 | 2 of 2 | `ft` 0.400 (0.900) | 0.050 |');
+  });
+
   it('renders each plot as a valid SVG with one mark per data point', () => {
     const slug = 'fmnist-small-cnn-0.1';
     expect(files).toEqual(['report.md', ...['acc-vs-asr', 'der-by-attack', 'retune-asr', 'badnets-tsbd-n', 'blended-tsbd-n'].map((p) => `${slug}-${p}.svg`)]);

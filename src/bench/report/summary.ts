@@ -10,6 +10,14 @@ export interface TsbdRuns {
   fixed: { seed: number; n: number; acc: number; asr: number }[];
 }
 
+/** One attack × defense cell of a table, over seeds: ACC, ASR and DER after the defense, and ASR after retuning by K. */
+export interface CellStats {
+  acc: Stat;
+  asr: Stat;
+  der: Stat;
+  retune: Map<number, Stat>;
+}
+
 /** One table of the report: a dataset, an arch and a poison rate. */
 export interface SummaryGroup {
   dataset: string;
@@ -22,7 +30,7 @@ export interface SummaryGroup {
   attacks: string[];
   defenses: string[];
   /** `${attack}/${defense label}` → ACC, ASR and DER after the defense, over seeds. */
-  cells: Map<string, { acc: Stat; asr: Stat; der: Stat; retune: Map<number, Stat> }>;
+  cells: Map<string, CellStats>;
   /** attack → the attacked model (before any defense) and the clean-trained model, over seeds. */
   attacked: Map<string, { acc: Stat; asr: Stat; retune: Map<number, Stat> }>;
   reference: Map<string, { acc: Stat; asr: Stat; retune: Map<number, Stat> }>;

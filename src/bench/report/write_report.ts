@@ -7,11 +7,12 @@ import { nCurveCaption, nCurveSpec, nCurveTable } from './n_curve';
 import { plotSpecs, renderSvg, type PlotSpec } from './plots';
 import { summarize } from './summary';
 import { markdownTable } from './table';
+import { tsbdStandingTable } from './tsbd_standing';
 
 /**
- * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, linking its
- * plots, then TSBD's chosen n per attack and seed with a plot over n per attack) and the plots as
- * OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
+ * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, where TSBD
+ * stands in it, links to its plots, then TSBD's chosen n per attack and seed with a plot over n per attack) and the
+ * plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
  * @throws ConfigError when DIR holds no record.
  */
 export async function writeReport(dir: string, out: string): Promise<string[]> {
@@ -22,6 +23,8 @@ export async function writeReport(dir: string, out: string): Promise<string[]> {
   const md = ['# Benchmark report', '', `${records.length} records from ${dir}. DER as BackdoorBench's (0.5 = no change).`, ''];
   for (const g of summarize(records)) {
     md.push(markdownTable(g));
+    const standing = tsbdStandingTable(g);
+    if (standing !== '') md.push(standing);
     const slug = `${g.dataset}-${g.arch}-${g.rate}`.replace(/[^A-Za-z0-9.-]+/g, '_');
     const plot = async (p: PlotSpec): Promise<string> => {
       const file = `${slug}-${p.name}.svg`;
