@@ -72,12 +72,14 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
   // Stage 1c + 2: the reinit callback zeroes the chosen weights when fit begins; the wrapped optimizer takes the
   // activeness-aware step, at a rate that decays along a half cosine (purify's finetune.schedule 'cosine'); BatchNorm
   // statistics (none here) are re-estimated when fit ends. Stage 3: the weights move as far again from the suspect's
-  // (a clone kept from before stage 2), and 10 more epochs recover, so that the purification lasts (purify's extrapolate).
+  // (a clone kept from before stage 2), and 10 more epochs recover, so that the purification lasts (purify's extrapolate);
+  // its guard puts the stage-2 weights back if the recovery ends more than 0.02 below on the fine-tuning set (purify's).
   const { x, y } = data.toTensors(inversion.tuneSet);
   const suspect = models.cloneModel(model);
+  const away = callbacks.extrapolateAway({ from: suspect, factor: 1, guard: { x, y } });
   const stages = [
     { epochs: s.finetuneEpochs, start: callbacks.nwcReinit({ mask: callbacks.reinitMask(scores1, choice.fraction) }) },
-    { epochs: 10, start: callbacks.extrapolateAway({ from: suspect, factor: 1 }) },
+    { epochs: 10, start: away },
   ];
   for (const stage of stages) {
     const inner = tf.train.momentum(LR, 0.9);
@@ -87,21 +89,24 @@ export async function run({ data: source, log }: ExampleArgs): Promise<ExampleRe
       epochs: stage.epochs,
       batchSize,
       verbose: 0,
+      // The stage's own callback last: the guard then reads accuracy after the BatchNorm statistics are re-estimated.
       callbacks: [
-        stage.start,
         callbacks.cosineDecay({ optimizer: inner, lr: LR, epochs: stage.epochs }),
         callbacks.batchNormRecalibration({ set: task.clean }),
+        stage.start,
       ],
     });
     optimizer.dispose();
     disposeOptimizer(inner);
   }
   const seconds = (performance.now() - start) / 1000;
+  const o = away.outcome;
+  if (o !== undefined) log(`stage 3: accuracy on the fine-tuning set ${o.cleanAccBefore.toFixed(3)} -> ${o.cleanAccAfter.toFixed(3)}, ${o.kept ? 'kept' : 'stage-2 weights put back'}`);
   suspect.dispose();
   tf.dispose([x, y]);
 
   const after = await scores(model, task);
   log(`purified: ACC ${after.acc}, ASR ${after.asr} (${seconds.toFixed(0)} s)`);
   model.dispose();
-  return { before, after, seconds: Math.round(seconds), inverted: found?.target ?? null, fraction: choice.fraction, probes: choice.probes.length };
+  return { before, after, seconds: Math.round(seconds), inverted: found?.target ?? null, fraction: choice.fraction, probes: choice.probes.length, stage3Kept: o?.kept ?? null };
 }

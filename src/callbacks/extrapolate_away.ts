@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
 import { checkNumber } from '../internal/assert';
@@ -12,6 +13,31 @@ export interface ExtrapolateAwayArgs {
   from: tfl.LayersModel;
   /** How far past the fine-tuned weights, as a multiple of their displacement from `from` (0 = no move). @default 1 */
   factor?: number;
+  /**
+   * purify's guard, opt-in: clean data to read accuracy on (the recovery's own training set will do). Without it the
+   * moved and recovered weights are kept whatever they score.
+   */
+  guard?: ExtrapolateAwayGuard;
+}
+
+/** What {@link ExtrapolateAway} reads to decide whether the recovered weights are kept. */
+export interface ExtrapolateAwayGuard {
+  /** Clean inputs, as the model takes them. Not disposed by the callback. */
+  x: tf.Tensor;
+  /** Their labels: one-hot (or scores) [n, classes], or class indices [n]. Not disposed by the callback. */
+  y: tf.Tensor;
+  /** How far (fraction of the images) the recovered accuracy may end below the accuracy before the move. @default 0.02 */
+  tolerance?: number;
+  /** Images per forward pass of the accuracy reads. @default 256 */
+  batchSize?: number;
+}
+
+/** The guard's reading, once the recovery fit has ended. Accuracies are fractions of `guard.x`'s images. */
+export interface ExtrapolateAwayOutcome {
+  cleanAccBefore: number;
+  cleanAccAfter: number;
+  /** false: the recovery ended more than `tolerance` below `cleanAccBefore`, and the weights from before the move are back. */
+  kept: boolean;
 }
 
 /**
@@ -22,8 +48,12 @@ export interface ExtrapolateAwayArgs {
  * (Min et al., NeurIPS 2024); see PurifyOptions.extrapolate for what it measured.
  *
  * The move is made once per instance, so a recovery resumed in several `fit` calls moves once. Non-trainable weights
- * (BatchNorm statistics) do not move: pass `batchNormRecalibration` to the same fit. Unlike purify, it does not put
- * the stage-2 weights back when the recovery falls short; compare clean accuracy before and after if you need that.
+ * (BatchNorm statistics) do not move: pass `batchNormRecalibration` to the same fit, before this callback in the list
+ * so that the guard reads accuracy with the re-estimated statistics.
+ *
+ * With `guard`, it does what purify does when the recovery falls short: it reads clean accuracy and keeps a copy of
+ * every weight before the move, reads accuracy again when that fit ends, and puts the copy back if the recovered
+ * accuracy is more than `tolerance` below (`outcome` says which). The recovery must then be one `fit`.
  *
  * @example
  * const suspect = models.cloneModel(model);             // before stage 2
@@ -34,7 +64,10 @@ export interface ExtrapolateAwayArgs {
 export class ExtrapolateAway extends tfl.Callback {
   readonly factor: number;
   private readonly from: tfl.LayersModel;
+  private readonly guard: Required<ExtrapolateAwayGuard> | undefined;
   private done = false;
+  private saved: { weights: tf.Tensor[]; acc: number } | undefined;
+  private result: ExtrapolateAwayOutcome | undefined;
 
   constructor(args: ExtrapolateAwayArgs) {
     super();
@@ -44,6 +77,15 @@ export class ExtrapolateAway extends tfl.Callback {
     this.factor = args.factor ?? 1;
     checkNumber('factor', this.factor, 0, Infinity);
     this.from = args.from;
+    if (args.guard !== undefined) {
+      const { x, y, tolerance = 0.02, batchSize = 256 } = args.guard;
+      if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor) || x.shape[0] !== y.shape[0] || x.shape[0] === 0) {
+        throw new ConfigError('ExtrapolateAway guard needs tensors {x, y} with the same number of images, at least one', { option: 'guard' });
+      }
+      checkNumber('guard.tolerance', tolerance, 0, 1);
+      checkNumber('guard.batchSize', batchSize, 1, Infinity, { integer: true });
+      this.guard = { x, y, tolerance, batchSize };
+    }
   }
 
   /** Whether the weights have been moved (at the start of the first `fit` this instance was passed to). */
@@ -51,10 +93,52 @@ export class ExtrapolateAway extends tfl.Callback {
     return this.done;
   }
 
+  /** The guard's reading after the recovery fit; undefined without a guard or before that fit has ended. */
+  get outcome(): ExtrapolateAwayOutcome | undefined {
+    return this.result;
+  }
+
   override async onTrainBegin(): Promise<void> {
     if (this.done) return;
+    if (this.guard !== undefined) {
+      const acc = await this.accuracy(this.guard);
+      this.saved = { weights: this.model.getWeights().map((w) => w.clone()), acc };
+    }
     extrapolateWeights(this.model, this.from, this.factor);
     this.done = true;
+  }
+
+  override async onTrainEnd(): Promise<void> {
+    const saved = this.saved;
+    if (saved === undefined || this.guard === undefined) return;
+    this.saved = undefined;
+    try {
+      const after = await this.accuracy(this.guard);
+      const kept = after >= saved.acc - this.guard.tolerance - 1e-9;
+      if (!kept) this.model.setWeights(saved.weights);
+      this.result = { cleanAccBefore: saved.acc, cleanAccAfter: after, kept };
+    } finally {
+      tf.dispose(saved.weights);
+    }
+  }
+
+  /** Share of the guard's images whose top-scoring output is their label (inference mode, in batches). */
+  private async accuracy(g: Required<ExtrapolateAwayGuard>): Promise<number> {
+    const n = g.x.shape[0] as number;
+    let right = 0;
+    for (let start = 0; start < n; start += g.batchSize) {
+      const size = Math.min(g.batchSize, n - start);
+      const hits = tf.tidy(() => {
+        const xb = tf.slice(g.x, start, size);
+        const yb = tf.slice(g.y, start, size);
+        const predicted = tf.argMax(this.model.predict(xb) as tf.Tensor, -1);
+        const truth = yb.rank === 1 ? tf.cast(yb, 'int32') : tf.argMax(yb, -1);
+        return tf.sum(tf.cast(tf.equal(predicted, truth), 'int32'));
+      });
+      right += (await hits.data())[0] as number;
+      hits.dispose();
+    }
+    return right / n;
   }
 }
 

@@ -9,4 +9,4 @@ export {
 export { BatchNormRecalibration, batchNormRecalibration, type BatchNormRecalibrationArgs } from './batch_norm_recalibration';
 export { HeadShift, headShift, type HeadShiftArgs } from './head_shift';
 export { CosineDecay, cosineDecay, type CosineDecayArgs, type LearningRateSetter } from './cosine_decay';
-export { ExtrapolateAway, extrapolateAway, type ExtrapolateAwayArgs } from './extrapolate_away';
+export { ExtrapolateAway, extrapolateAway, type ExtrapolateAwayArgs, type ExtrapolateAwayGuard, type ExtrapolateAwayOutcome } from './extrapolate_away';

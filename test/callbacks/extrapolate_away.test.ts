@@ -36,6 +36,58 @@ describe('callbacks.extrapolateAway: stage 3 for a script, the move when the rec
     suspect.dispose();
   });
 
+  describe('with a guard (purify\'s): the weights from before the move come back when the recovery falls short', () => {
+    /** Dense 2 -> 2 without bias, kernel set by hand, learning rate 0: the recovery fit moves nothing. */
+    function classifier(kernel: number[]): tfl.LayersModel {
+      const m = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [2], units: 2, useBias: false })] });
+      m.setWeights([tf.tensor2d(kernel, [2, 2])]);
+      m.compile({ optimizer: tf.train.sgd(0), loss: 'categoricalCrossentropy' });
+      return m;
+    }
+    // Image [1, 0] is class 0, [0, 1] class 1; with the identity kernel both are right (accuracy 1).
+    const x = tf.tensor2d([[1, 0], [0, 1]]);
+    const y = tf.tensor2d([[1, 0], [0, 1]]);
+    afterAll(() => tf.dispose([x, y]));
+
+    it('puts them back: I + (I - [[3, 0], [0, 0]]) = [[-1, 0], [0, 2]] sends [1, 0] to class 1 (accuracy 0.5 < 1 - 0.02)', async () => {
+      const model = classifier([1, 0, 0, 1]);
+      const suspect = classifier([3, 0, 0, 0]);
+      await model.fit(x, y, { epochs: 1, verbose: 0 });
+      const before = tf.memory().numTensors;
+      const cb = extrapolateAway({ from: suspect, guard: { x, y, batchSize: 1 } });
+      await model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [cb] });
+      expect(cb.outcome).toEqual({ cleanAccBefore: 1, cleanAccAfter: 0.5, kept: false });
+      expect(values(model)).toEqual([[1, 0, 0, 1]]);
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+      suspect.dispose();
+    });
+
+    it('keeps the moved ones: I + (I - [[0, 1], [1, 0]]) = [[2, -1], [-1, 2]] still gets both right', async () => {
+      const model = classifier([1, 0, 0, 1]);
+      const suspect = classifier([0, 1, 1, 0]);
+      const labels = tf.tensor1d([0, 1], 'int32'); // class indices in place of one-hot
+      const cb = extrapolateAway({ from: suspect, guard: { x, y: labels } });
+      expect(cb.outcome).toBeUndefined();
+      await model.fit(x, y, { epochs: 1, verbose: 0, callbacks: [cb] });
+      expect(cb.outcome).toEqual({ cleanAccBefore: 1, cleanAccAfter: 1, kept: true });
+      expect(values(model)).toEqual([[2, -1, -1, 2]]);
+      labels.dispose();
+      model.dispose();
+      suspect.dispose();
+    });
+
+    it('refuses a guard without tensors, with unequal counts or with a tolerance out of [0, 1]', () => {
+      const suspect = classifier([1, 0, 0, 1]);
+      const one = tf.tensor1d([0], 'int32');
+      expect(() => extrapolateAway({ from: suspect, guard: { x, y: one } })).toThrow(/guard needs tensors \{x, y\} with the same number of images/);
+      expect(() => extrapolateAway({ from: suspect, guard: { x: [] as never, y } })).toThrow(ConfigError);
+      expect(() => extrapolateAway({ from: suspect, guard: { x, y, tolerance: 2 } })).toThrow(/guard.tolerance/);
+      one.dispose();
+      suspect.dispose();
+    });
+  });
+
   it('defaults to factor 1, and refuses a missing model, a negative factor and another architecture, by name', async () => {
     const suspect = net([1, 2], 0.5);
     expect(new ExtrapolateAway({ from: suspect }).factor).toBe(1);
