@@ -26,7 +26,7 @@ export interface ExtrapolateAwayGuard {
   x: tf.Tensor;
   /** Their labels: one-hot (or scores) [n, classes], or class indices [n]. Not disposed by the callback. */
   y: tf.Tensor;
-  /** How far (fraction of the images) the recovered accuracy may end below the accuracy before the move. @default 0.02 */
+  /** How far the recovered accuracy may end below the one before the move (fraction of the images). @default 0.02 */
   tolerance?: number;
   /** Images per forward pass of the accuracy reads. @default 256 */
   batchSize?: number;
@@ -36,7 +36,7 @@ export interface ExtrapolateAwayGuard {
 export interface ExtrapolateAwayOutcome {
   cleanAccBefore: number;
   cleanAccAfter: number;
-  /** false: the recovery ended more than `tolerance` below `cleanAccBefore`, and the weights from before the move are back. */
+  /** false: the recovery ended more than `tolerance` below `cleanAccBefore`; the weights from before the move are back */
   kept: boolean;
 }
 
@@ -58,7 +58,9 @@ export interface ExtrapolateAwayOutcome {
  * @example
  * const suspect = models.cloneModel(model);             // before stage 2
  * await model.fit(x, y, { epochs: 20, callbacks: [...] }); // stage 2
- * await model.fit(x, y, { epochs: 10, callbacks: [callbacks.extrapolateAway({ from: suspect })] }); // stage 3
+ * const away = callbacks.extrapolateAway({ from: suspect, guard: { x, y } });
+ * await model.fit(x, y, { epochs: 10, callbacks: [away] }); // stage 3
+ * if (!away.outcome?.kept) console.warn('the recovery fell short: the stage-2 weights are back');
  * suspect.dispose();
  */
 export class ExtrapolateAway extends tfl.Callback {
