@@ -36,7 +36,7 @@ export interface ExtrapolateAwayGuard {
 export interface ExtrapolateAwayOutcome {
   cleanAccBefore: number;
   cleanAccAfter: number;
-  /** false: the recovery ended more than `tolerance` below `cleanAccBefore`; the weights from before the move are back */
+  /** false: the recovery ended more than `tolerance` below `cleanAccBefore`; the pre-move weights are back. */
   kept: boolean;
 }
 
