@@ -6,6 +6,7 @@ import type { CellRecord } from '../../src/bench/record';
 import { meanStd } from '../../src/bench/report/stats';
 import { summarize } from '../../src/bench/report/summary';
 import { markdownTable } from '../../src/bench/report/table';
+import { tsbdStandingTable } from '../../src/bench/report/tsbd_standing';
 import { writeReport } from '../../src/bench/report/write_report';
 import { record } from './fixtures/records';
 
@@ -53,6 +54,15 @@ describe('markdownTable on a grid filled a row at a time', () => {
     expect(md).toContain('| badnets | 0.910 ± 0.014 / 0.990 ± 0.014 | 0.920 ± 0.014 / 0.930 ± 0.042 / 0.530 ± 0.028 |');
     expect(md).toContain('| lf | 0.900 / 0.990 (1 of 2 seeds) | – | **0.850 / 0.050 / 0.945** (1 of 2 seeds) |');
   });
+
+  it("compares TSBD with a defense on the seeds both have run, not TSBD's mean over seeds the other lacks", () => {
+    const lf = (seed: number, defense: string, der: number, retune20: number): CellRecord =>
+      record('lf', seed, defense, { acc: 0.9, asr: 1 }, { acc: 0.85, asr: 0.1 }, der, [0.5, retune20], defense === 'tsbd' ? { n: 0.1 } : undefined);
+    // tsbd: DER 0.80 (seed 1), 0.98 (seed 2), mean 0.89; ft has seed 1 only, DER 0.85: below tsbd's mean, but
+    // 0.05 above tsbd on seed 1. After retuning (K=20) tsbd 0.30 / 0.10, ft 0.20 on seed 1: 0.10 below tsbd there.
+    const standing = tsbdStandingTable(summarize([lf(1, 'tsbd', 0.8, 0.3), lf(2, 'tsbd', 0.98, 0.1), lf(1, 'ft', 0.85, 0.2)])[0]!);
+    expect(standing).toContain('| lf | 1, 2 | 0.890 | 2 of 2 | `ft` +0.050 | 0.200 | 2 of 2 | `ft` −0.100 (ACC 0.850) | – |');
+  });
 });
 
 describe('tsbd report (writeReport) from fixture records', () => {
@@ -77,15 +87,15 @@ describe('tsbd report (writeReport) from fixture records', () => {
     expect(md).toContain('| blended | 0.900 ± 0.000 / 0.950 ± 0.000 | **0.900 ± 0.000 / 0.150 ± 0.071 / 0.900 ± 0.035** | 0.800 ± 0.000 / 0.500 ± 0.000 / 0.675 ± 0.000 |');
   });
 
-  it("says where TSBD stands in each row: its DER and rank, the best DER, its retuned ASR at the largest K and rank, the lowest with that defense's ACC, the clean-trained model's", () => {
+  it('says where TSBD stands in each row: its DER and rank, the defenses ahead with their margin, the same after the largest retuning attack, the clean-trained model', () => {
     const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
     expect(md).toContain('#### Where TSBD stands (fmnist, small-cnn, poison rate 0.1)');
-    expect(md).toContain('| attack | seeds | TSBD DER | rank by DER | best DER | TSBD ASR, retune K=20 | rank | lowest, retune K=20 (ACC) | clean-trained, retune K=20 |');
+    expect(md).toContain('| attack | seeds | TSBD DER | rank by DER | ahead by DER | TSBD ASR, retune K=20 | rank | lower after retuning | clean-trained, retune K=20 |');
     // badnets: tsbd DER (0.98 + 0.94) / 2 = 0.960 beats ft's 0.530; K=20 ASR tsbd (0.1 + 0.2) / 2 = 0.150 against
-    // ft's 0.900, at tsbd's ACC (0.88 + 0.86) / 2 = 0.870; the clean-trained model's K=20 ASR 0.04 on both seeds.
-    expect(md).toContain('| badnets | 2 | 0.960 | 1 of 2 | `tsbd` 0.960 | 0.150 | 1 of 2 | `tsbd` 0.150 (0.870) | 0.040 |');
-    // blended: ft's DER 0.900 beats tsbd's 0.675; K=20 ASR ft 0.4 (ACC 0.9) against tsbd's 0.6; reference 0.05.
-    expect(md).toContain('| blended | 2 | 0.675 | 2 of 2 | `ft` 0.900 | 0.600 | 2 of 2 | `ft` 0.400 (0.900) | 0.050 |');
+    // ft's 0.900; the clean-trained model's K=20 ASR 0.04 on both seeds.
+    expect(md).toContain('| badnets | 1, 2 | 0.960 | 1 of 2 | none | 0.150 | 1 of 2 | none | 0.040 |');
+    // blended: ft's DER 0.900 is 0.225 above tsbd's 0.675; at K=20 ft 0.4 (ACC 0.9) is 0.200 below tsbd's 0.6.
+    expect(md).toContain('| blended | 1, 2 | 0.675 | 2 of 2 | `ft` +0.225 | 0.600 | 2 of 2 | `ft` −0.200 (ACC 0.900) | 0.050 |');
   });
 
   it('renders each plot as a valid SVG with one mark per data point', () => {

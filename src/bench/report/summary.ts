@@ -16,6 +16,8 @@ export interface CellStats {
   asr: Stat;
   der: Stat;
   retune: Map<number, Stat>;
+  /** The records the statistics are taken over, one per seed, for comparisons paired on the seeds two cells share. */
+  records: CellRecord[];
 }
 
 /** One table of the report: a dataset, an arch and a poison rate. */
@@ -105,7 +107,7 @@ export function summarize(records: readonly CellRecord[]): SummaryGroup[] {
     const cells = new Map(
       [...byCell].map(([k, v]) => [
         k,
-        { acc: meanStd(v.map((r) => r.after?.acc ?? Number.NaN)), asr: meanStd(v.map((r) => r.after?.asr ?? Number.NaN)), der: meanStd(v.map((r) => r.der ?? Number.NaN)), retune: retuneStats(v) },
+        { acc: meanStd(v.map((r) => r.after?.acc ?? Number.NaN)), asr: meanStd(v.map((r) => r.after?.asr ?? Number.NaN)), der: meanStd(v.map((r) => r.der ?? Number.NaN)), retune: retuneStats(v), records: v },
       ]),
     );
     const asGiven = (v: CellRecord[], withRetune: boolean): { acc: Stat; asr: Stat; retune: Map<number, Stat> } => ({
