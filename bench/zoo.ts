@@ -45,7 +45,7 @@ const USAGE =
   '       npm run zoo -- unlearn-lr --only D2 [--lrs 0.01,0.001,0.0001] [--max-epochs 300]\n' +
   '       npm run zoo -- trajectories --only D2,demo [--candidates 0,0.2,0.3,0.5] [--epochs 1,2,4,8]   (development models, or the demo\'s)\n' +
   '       npm run zoo -- retune --only H5 [--k 5,20] [--results FILE]   (purified, plain fine-tuned and clean-trained models)\n' +
-  '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE]   (npm run build first)';
+  '       npm run zoo -- run --only H1,H2 [--dir DIR] [--method tsbd|ft] [--retune 5,20] [--results FILE] [--clean]   (npm run build first; --clean: on ID-clean)';
 
 /** Where the zoo's models are cached: $TSBD_ZOO_DIR, else ~/.cache/tfjs-tsbd/zoo. */
 export function zooDir(given?: string): string {
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
     const retune = (args.string('retune') ?? '').split(',').filter((k) => k !== '').map(Number);
     const results = args.string('results') ?? join(__dirname, 'results', 'zoo-runs.jsonl');
     mkdirSync(dirname(results), { recursive: true });
-    runZoo(specs, root, args.string('method') ?? 'tsbd', retune, results, (s) => process.stderr.write(`${s}\n`));
+    runZoo(specs, root, args.string('method') ?? 'tsbd', retune, results, (s) => process.stderr.write(`${s}\n`), args.flag('clean'));
     return;
   }
   await selectBackend('auto');

@@ -47,30 +47,35 @@ function frozenCli(): { at: string; cli: string } {
   return { at, cli: join(dist, 'cli.js') };
 }
 
-/** Runs `method` on each spec's cached model and appends a line per model to `results`. */
-export function runZoo(specs: ZooSpec[], root: string, method: string, retune: number[], results: string, log: (s: string) => void): void {
+/**
+ * Runs `method` on each spec's cached model and appends a line per model to `results`. With `clean`, on its twin
+ * trained without poison (ID-clean, `zoo train --clean`) instead, ASR still read with the spec's trigger: what
+ * purifying a model that has no backdoor costs.
+ */
+export function runZoo(specs: ZooSpec[], root: string, method: string, retune: number[], results: string, log: (s: string) => void, clean = false): void {
   const extra = METHODS[method];
   if (extra === undefined) throw new Error(`unknown method ${method}; known: ${Object.keys(METHODS).join(', ')}`);
   const { at, cli } = frozenCli();
   for (const spec of specs) {
-    const modelDir = join(root, spec.id);
+    const id = clean ? `${spec.id}-clean` : spec.id;
+    const modelDir = join(root, id);
     const zoo = JSON.parse(readFileSync(join(modelDir, 'zoo.json'), 'utf8')) as { before: { acc: number; asr: number; ra: number } };
-    const out = join(root, 'runs', `${spec.id}-${method}`);
+    const out = join(root, 'runs', `${id}-${method}`);
     mkdirSync(out, { recursive: true });
     const purifyArgs = ['purify', '--model', modelDir, '--data', 'fashion-mnist', '--clean-fraction', '0.05', ...extra, '--out', out, '--force', '--json', '--quiet'];
-    log(`${spec.id} ${method}: tsbd ${purifyArgs.join(' ')}`);
+    log(`${id} ${method}: tsbd ${purifyArgs.join(' ')}`);
     const start = performance.now();
     tsbd(cli, purifyArgs);
     const wall = (performance.now() - start) / 1000;
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>;
-    const evalArgs = ['eval', '--model', out, '--data', 'fashion-mnist', '--attack', join(modelDir, 'attack.json'), '--json'];
+    const evalArgs = ['eval', '--model', out, '--data', 'fashion-mnist', '--attack', join(root, spec.id, 'attack.json'), '--json'];
     const after = tsbd(cli, evalArgs) as { acc: number; asr: number; ra: number };
     const retunes = retune.map((k) => {
       const r = tsbd(cli, [...evalArgs, '--retune', String(k), '--clean-fraction', '0.05']) as { retune: { k: number; acc: number; asr: number } };
       return r.retune;
     });
     const line = {
-      id: spec.id,
+      id,
       half: spec.half,
       method,
       commit: at,
@@ -88,7 +93,7 @@ export function runZoo(specs: ZooSpec[], root: string, method: string, retune: n
       commands: [`tsbd ${purifyArgs.join(' ')}`, `tsbd ${evalArgs.join(' ')}`],
     };
     appendFileSync(results, `${JSON.stringify(line)}\n`);
-    log(`${spec.id} ${method}: before ${JSON.stringify(line.before)} after ${JSON.stringify(line.after)} n ${String(line.n)} (${line.wallSeconds} s)`);
+    log(`${id} ${method}: before ${JSON.stringify(line.before)} after ${JSON.stringify(line.after)} n ${String(line.n)} (${line.wallSeconds} s)`);
   }
 }
 
