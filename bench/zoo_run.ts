@@ -68,7 +68,9 @@ export function runZoo(specs: ZooSpec[], root: string, method: string, retune: n
     tsbd(cli, purifyArgs);
     const wall = (performance.now() - start) / 1000;
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<string, unknown>;
-    const evalArgs = ['eval', '--model', out, '--data', 'fashion-mnist', '--attack', join(root, spec.id, 'attack.json'), '--json'];
+    // The spec's trigger: from the backdoored model's folder, or the twin's own copy when only the twin is cached.
+    const attack = [join(root, spec.id, 'attack.json'), join(modelDir, 'attack.json')].find((f) => existsSync(f)) as string;
+    const evalArgs = ['eval', '--model', out, '--data', 'fashion-mnist', '--attack', attack, '--json'];
     const after = tsbd(cli, evalArgs) as { acc: number; asr: number; ra: number };
     const retunes = retune.map((k) => {
       const r = tsbd(cli, [...evalArgs, '--retune', String(k), '--clean-fraction', '0.05']) as { retune: { k: number; acc: number; asr: number } };
