@@ -34,7 +34,9 @@ export interface ExtrapolateAwayGuard {
 
 /** The guard's reading, once the recovery fit has ended. Accuracies are fractions of `guard.x`'s images. */
 export interface ExtrapolateAwayOutcome {
+  /** Accuracy when the recovery fit began, before the move (the stage-2 weights). */
   cleanAccBefore: number;
+  /** Accuracy when the recovery fit ended. */
   cleanAccAfter: number;
   /** false: the recovery ended more than `tolerance` below `cleanAccBefore`; the pre-move weights are back. */
   kept: boolean;
