@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
 import { checkNumber } from '../internal/assert';
+import { predictClasses } from '../internal/predict_classes';
 import { extrapolateWeights } from '../models/extrapolate_weights';
 
 /** Arguments of {@link ExtrapolateAway}. */
@@ -128,21 +129,15 @@ export class ExtrapolateAway extends tfl.Callback {
 
   /** Share of the guard's images whose top-scoring output is their label (inference mode, in batches). */
   private async accuracy(g: Required<ExtrapolateAwayGuard>): Promise<number> {
-    const n = g.x.shape[0] as number;
-    let right = 0;
-    for (let start = 0; start < n; start += g.batchSize) {
-      const size = Math.min(g.batchSize, n - start);
-      const hits = tf.tidy(() => {
-        const xb = tf.slice(g.x, start, size);
-        const yb = tf.slice(g.y, start, size);
-        const predicted = tf.argMax(this.model.predict(xb) as tf.Tensor, -1);
-        const truth = yb.rank === 1 ? tf.cast(yb, 'int32') : tf.argMax(yb, -1);
-        return tf.sum(tf.cast(tf.equal(predicted, truth), 'int32'));
-      });
-      right += (await hits.data())[0] as number;
+    const hits = tf.tidy(() => {
+      const truth = g.y.rank === 1 ? tf.cast(g.y, 'int32') : tf.argMax(g.y, -1);
+      return tf.sum(tf.cast(tf.equal(predictClasses(this.model, g.x, g.batchSize), truth), 'int32'));
+    });
+    try {
+      return ((await hits.data())[0] as number) / (g.x.shape[0] as number);
+    } finally {
       hits.dispose();
     }
-    return right / n;
   }
 }
 

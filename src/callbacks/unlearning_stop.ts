@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, DataShapeError } from '../errors';
 import { checkNumber } from '../internal/assert';
+import { predictClasses } from '../internal/predict_classes';
 
 /** Arguments of {@link UnlearningStop}. */
 export interface UnlearningStopArgs {
@@ -139,9 +140,7 @@ export class UnlearningStop extends tfl.Callback {
   private async measure(): Promise<{ acc: number; topShare: number }> {
     const n = this.x.shape[0] as number;
     const counts = tf.tidy(() => {
-      const pred = this.model.predict(this.x, { batchSize: this.batchSize });
-      const out = Array.isArray(pred) ? (pred[0] as tf.Tensor) : pred;
-      const predicted = tf.argMax(out, -1);
+      const predicted = predictClasses(this.model, this.x, this.batchSize);
       const correct = tf.sum(tf.cast(tf.equal(predicted, tf.argMax(this.labels, -1)), 'int32'));
       const perClass = tf.sum(tf.oneHot(tf.cast(predicted, 'int32'), this.numClasses), 0);
       return tf.concat([tf.reshape(correct, [1]), tf.cast(perClass, 'int32')]);
