@@ -1,14 +1,14 @@
 import type { CellRecord } from '../record';
+import { meanStd } from './stats';
 import type { CellStats, SummaryGroup } from './summary';
 
 const f3 = (x: number): string => (Number.isNaN(x) ? '–' : x.toFixed(3));
 /** A margin with its sign; four decimals where three would read 0.000. */
 const signed = (x: number): string => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(Math.abs(x) < 0.0005 ? 4 : 3)}`;
 
-/** Mean of `value` over the records of `seeds` (NaN values left out; NaN when none is left). */
+/** Mean of `value` over the records of `seeds` (meanStd's: NaN values left out; NaN when none is left). */
 function meanOn(records: readonly CellRecord[], seeds: ReadonlySet<number>, value: (r: CellRecord) => number | undefined): number {
-  const xs = records.filter((r) => seeds.has(r.config.row.seed)).map(value).filter((x): x is number => x !== undefined && !Number.isNaN(x));
-  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length;
+  return meanStd(records.filter((r) => seeds.has(r.config.row.seed)).map((r) => value(r) ?? Number.NaN)).mean;
 }
 
 /** A defense against TSBD on the seeds both have run: its mean, TSBD's mean on the same seeds, and its ACC there. */
