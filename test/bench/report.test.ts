@@ -87,6 +87,13 @@ describe('tsbd report (writeReport) from fixture records', () => {
     expect(md).toContain('| blended | 0.900 ± 0.000 / 0.950 ± 0.000 | **0.900 ± 0.000 / 0.150 ± 0.071 / 0.900 ± 0.035** | 0.800 ± 0.000 / 0.500 ± 0.000 / 0.675 ± 0.000 |');
   });
 
+  it('ends with every cell per attack and seed (test/bench/report/seed_tables.test.ts has the table)', () => {
+    const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
+    const perSeed = md.slice(md.indexOf('#### Per seed (fmnist, small-cnn, poison rate 0.1)'));
+    expect(perSeed.match(/^\*\*\w+, seed \d\*\*/gm)).toEqual(['**badnets, seed 1**', '**badnets, seed 2**', '**blended, seed 1**', '**blended, seed 2**']);
+    expect(perSeed).toContain('| `ft` | 0.930 | 0.960 | 0.510 | 0.900 | 0.900 |  | 1 |'); // badnets seed 2
+  });
+
   it('says where TSBD stands in each row: its DER and rank, the defenses ahead with their margin, the same after the largest retuning attack, the clean-trained model', () => {
     const md = readFileSync(join(dir, 'report', 'report.md'), 'utf8');
     expect(md).toContain('#### Where TSBD stands (fmnist, small-cnn, poison rate 0.1)');

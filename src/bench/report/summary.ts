@@ -38,6 +38,8 @@ export interface SummaryGroup {
   reference: Map<string, { acc: Stat; asr: Stat; retune: Map<number, Stat> }>;
   /** attack → TSBD's auto-n and fixed-n cells (attacks without tsbd cells are absent). */
   tsbd: Map<string, TsbdRuns>;
+  /** Every record of the group, reference cells and TSBD's fixed-n cells included, for the per-seed detail. */
+  records: CellRecord[];
 }
 
 /** A defense's column name: its registry name, then its options as `key=value` sorted by key (`tsbd n=0.3`). */
@@ -47,7 +49,7 @@ export function defenseLabel(d: NamedOptions): string {
 }
 
 /** 'auto': TSBD choosing n (the defense); 'fixed': TSBD with only n given, a point of the curve over n; else null. */
-function tsbdKind(d: NamedOptions): 'auto' | 'fixed' | null {
+export function tsbdKind(d: NamedOptions): 'auto' | 'fixed' | null {
   const keys = Object.keys(d.options);
   if (d.name !== 'tsbd' || keys.some((k) => k !== 'n')) return null;
   const n = d.options['n'];
@@ -125,6 +127,7 @@ export function summarize(records: readonly CellRecord[]): SummaryGroup[] {
       attacked: new Map([...byAttack].map(([k, v]) => [k, asGiven(v, false)])),
       reference: new Map([...byReference].map(([k, v]) => [k, asGiven(v, true)])),
       tsbd,
+      records: rs,
     };
   });
 }

@@ -5,13 +5,14 @@ import { ConfigError } from '../../errors';
 import { readRecords } from '../record';
 import { nCurveCaption, nCurveSpec, nCurveTable } from './n_curve';
 import { plotSpecs, renderSvg, type PlotSpec } from './plots';
+import { seedTables } from './seed_tables';
 import { summarize } from './summary';
 import { markdownTable } from './table';
 import { tsbdStandingTable } from './tsbd_standing';
 
 /**
  * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, where TSBD
- * stands in it, links to its plots, then TSBD's chosen n per attack and seed with a plot over n per attack) and the
+ * stands in it, links to its plots, then TSBD's chosen n per attack and seed with a plot over n per attack, then every cell per attack and seed) and the
  * plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
  * @throws ConfigError when DIR holds no record.
  */
@@ -40,6 +41,8 @@ export async function writeReport(dir: string, out: string): Promise<string[]> {
       const runs = g.tsbd.get(attack);
       if (p !== null && runs !== undefined) md.push(`${attack}: ${nCurveCaption(runs)}`, '', await plot(p), '');
     }
+    const perSeed = seedTables(g);
+    if (perSeed !== '') md.push(perSeed);
   }
   writeFileAtomic(join(out, 'report.md'), `${md.join('\n')}\n`);
   return ['report.md', ...written];
