@@ -12,8 +12,9 @@ import { tsbdStandingTable } from './tsbd_standing';
 
 /**
  * `tsbd report`: reads DIR/records and writes OUT/report.md (a table per dataset × arch × poison rate, where TSBD
- * stands in it, links to its plots, then TSBD's chosen n per attack and seed with a plot over n per attack, then every cell per attack and seed) and the
- * plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the files written.
+ * stands in it, links to its plots, then TSBD's chosen n per attack and seed with a plot over n per attack, then every
+ * cell per attack and seed) and the plots as OUT/<dataset>-<arch>-<rate>-<plot>.svg, each atomically. Returns the
+ * files written.
  * @throws ConfigError when DIR holds no record.
  */
 export async function writeReport(dir: string, out: string): Promise<string[]> {
