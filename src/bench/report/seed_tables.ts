@@ -1,5 +1,5 @@
 import type { CellRecord } from '../record';
-import { defenseLabel, tsbdKind, type SummaryGroup } from './summary';
+import { defenseLabel, retuneSizes, tsbdKind, type SummaryGroup } from './summary';
 
 const f3 = (x: number | null | undefined): string => (typeof x === 'number' && !Number.isNaN(x) ? x.toFixed(3) : '–');
 
@@ -21,16 +21,18 @@ export function choseText(chose: CellRecord['chose']): string {
  * hides a seed whose outcome differs from the others; this is where it shows. '' when the group has no defense cell.
  */
 export function seedTables(g: SummaryGroup): string {
-  const defended = g.records.filter((r) => r.config.defense !== null && r.config.kind !== 'reference');
+  const defended = g.records.flatMap((r) =>
+    r.config.kind === 'reference' || r.config.defense === null ? [] : [{ r, label: defenseLabel(r.config.defense), curveOnly: tsbdKind(r.config.defense) === 'fixed' }],
+  );
   if (defended.length === 0) return '';
-  const ks = [...new Set(g.records.flatMap((r) => r.retune.map((x) => x.k)))].sort((a, b) => a - b);
+  const ks = retuneSizes(g.records);
   const lines = [`#### Per seed (${g.dataset}, ${g.arch}, poison rate ${g.rate})`, ''];
-  const rows = [...new Set(defended.map((r) => JSON.stringify([r.config.row.attack.name, r.config.row.seed])))]
+  const rows = [...new Set(defended.map(({ r }) => JSON.stringify([r.config.row.attack.name, r.config.row.seed])))]
     .map((k) => JSON.parse(k) as [string, number])
     .sort((a, b) => a[0].localeCompare(b[0]) || a[1] - b[1]);
   for (const [attack, seed] of rows) {
     const inRow = (r: CellRecord): boolean => r.config.row.attack.name === attack && r.config.row.seed === seed;
-    const cells = defended.filter(inRow).flatMap((r) => (r.config.defense === null ? [] : [{ r, label: defenseLabel(r.config.defense), curveOnly: tsbdKind(r.config.defense) === 'fixed' }]));
+    const cells = defended.filter(({ r }) => inRow(r));
     cells.sort((a, b) => a.label.localeCompare(b.label));
     const given = (cells[0] as { r: CellRecord }).r.before; // the attacked model, the same in every cell of the row
     const retuned = (r: CellRecord): string[] => ks.map((k) => f3(r.retune.find((x) => x.k === k)?.asr));
@@ -48,5 +50,5 @@ export function seedTables(g: SummaryGroup): string {
     if (reference !== undefined) lines.push(`| clean-trained model | ${[f3(reference.before.acc), f3(reference.before.asr), '–', ...retuned(reference), '', ''].join(' | ')} |`);
     lines.push('');
   }
-  return `${lines.join('\n')}`;
+  return lines.join('\n');
 }

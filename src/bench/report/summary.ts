@@ -70,9 +70,13 @@ function addTsbd(runs: TsbdRuns, kind: 'auto' | 'fixed', r: CellRecord): void {
   runs.auto.push({ seed, n, probes: Array.isArray(probes) ? probes.length : null, acc, asr });
 }
 
+/** The retuning-attack sizes K the records measured, ascending, each once. */
+export function retuneSizes(records: readonly CellRecord[]): number[] {
+  return [...new Set(records.flatMap((r) => r.retune.map((x) => x.k)))].sort((a, b) => a - b);
+}
+
 function retuneStats(records: readonly CellRecord[]): Map<number, Stat> {
-  const ks = [...new Set(records.flatMap((r) => r.retune.map((x) => x.k)))].sort((a, b) => a - b);
-  return new Map(ks.map((k) => [k, meanStd(records.flatMap((r) => r.retune.filter((x) => x.k === k).map((x) => x.asr)))]));
+  return new Map(retuneSizes(records).map((k) => [k, meanStd(records.flatMap((r) => r.retune.filter((x) => x.k === k).map((x) => x.asr)))]));
 }
 
 const push = <K, V>(m: Map<K, V[]>, k: K, v: V): void => void (m.get(k) ?? m.set(k, []).get(k))?.push(v);
